@@ -1,0 +1,141 @@
+"""Run this dbt project from Python: profiles, targets, vars.
+
+The project ships `profiles.example.yml`; when `DBT_PROFILES_DIR` is not set,
+it is copied to `<project>/.dbt/profiles.yml` so nobody has to copy a profile
+by hand. Connection settings come from the environment (see the example).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TARGETS = ("duckdb", "postgres")
+DEFAULT_DUCKDB_PATH = "conversation_analytics.duckdb"
+
+
+class DbtError(RuntimeError):
+    """dbt could not run, or reported failures."""
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The dbt project: `CA_PROJECT_DIR`, else the nearest folder holding
+    `dbt_project.yml` above `start` (the working directory), else the one this
+    package was installed from (an editable install of the repository)."""
+    env = os.environ.get("CA_PROJECT_DIR")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dbt_project.yml").is_file():
+            return folder
+    source_checkout = Path(__file__).resolve().parents[2]
+    if (source_checkout / "dbt_project.yml").is_file():
+        return source_checkout
+    raise DbtError(
+        "no dbt_project.yml found: run from the project folder or set CA_PROJECT_DIR"
+    )
+
+
+def ensure_profiles_dir(project_dir: Path) -> Path:
+    """The folder holding profiles.yml, creating it from the example if needed."""
+    env = os.environ.get("DBT_PROFILES_DIR")
+    if env and (Path(env) / "profiles.yml").is_file():
+        return Path(env)
+    folder = Path(env) if env else project_dir / ".dbt"
+    example = project_dir / "profiles.example.yml"
+    if not example.is_file():
+        raise DbtError(f"{example} is missing: cannot make a dbt profile")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(example, folder / "profiles.yml")
+    return folder
+
+
+def duckdb_path() -> str:
+    """The DuckDB file the duckdb target uses (`CA_DUCKDB_PATH`)."""
+    return os.environ.get("CA_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
+
+
+def target_schema(target: str) -> str:
+    """The schema dbt builds into before custom suffixes (see profiles.example.yml)."""
+    if target == "duckdb":
+        return "analytics"
+    return os.environ.get("CA_PG_SCHEMA", "analytics")
+
+
+def layer_schema(target: str, layer: str) -> str:
+    """Where a folder's models land: dbt's default `<target schema>_<custom>`."""
+    return f"{target_schema(target)}_{layer}"
+
+
+@contextmanager
+def environment(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or unset, for None) environment variables for the block."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass
+class DbtResult:
+    success: bool
+    command: list[str]
+    result: Any
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    target: str = "duckdb",
+    project_dir: Path | None = None,
+    vars: Mapping[str, Any] | None = None,
+    duckdb_file: str | os.PathLike[str] | None = None,
+    check: bool = True,
+) -> DbtResult:
+    """Run one dbt command in-process (`args` like `["build", "--select", "x"]`).
+
+    Raises `DbtError` when `check` and dbt reports a failure.
+    """
+    from dbt.cli.main import dbtRunner
+
+    if target not in TARGETS:
+        raise DbtError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
+    project = project_dir or find_project_dir()
+    profiles = ensure_profiles_dir(project)
+    command = [
+        *args,
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(profiles),
+        "--target",
+        target,
+    ]
+    if vars:
+        command += ["--vars", json.dumps(dict(vars), default=str)]
+    env: dict[str, str | None] = {}
+    if duckdb_file is not None:
+        env["CA_DUCKDB_PATH"] = str(Path(duckdb_file).resolve())
+    with environment(env):
+        outcome = dbtRunner().invoke(command)
+    if check and not outcome.success:
+        detail = f": {outcome.exception}" if outcome.exception else ""
+        raise DbtError(f"dbt {' '.join(args)} failed on {target}{detail}")
+    return DbtResult(success=outcome.success, command=command, result=outcome.result)

@@ -1,0 +1,68 @@
+"""DDL of the raw `conversation_events` table on each supported warehouse.
+
+The loader and the tracker's stores create the table through these helpers,
+so both write the same contract (SPEC section 1).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Target = Literal["duckdb", "postgres"]
+MetadataType = Literal["json", "text"]
+
+TABLE_NAME = "conversation_events"
+DEFAULT_RAW_SCHEMA = "raw"
+
+_METADATA_SQL_TYPE = {
+    ("duckdb", "json"): "json",
+    ("duckdb", "text"): "varchar",
+    ("postgres", "json"): "jsonb",
+    ("postgres", "text"): "text",
+}
+
+
+def quote_ident(name: str) -> str:
+    """Double-quote an identifier, escaping embedded quotes."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified_name(schema: str = DEFAULT_RAW_SCHEMA, table: str = TABLE_NAME) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def create_schema_sql(schema: str = DEFAULT_RAW_SCHEMA) -> str:
+    return f"create schema if not exists {quote_ident(schema)}"
+
+
+def create_table_sql(
+    target: Target,
+    schema: str = DEFAULT_RAW_SCHEMA,
+    metadata_type: MetadataType = "json",
+    table: str = TABLE_NAME,
+    primary_key: bool = False,
+) -> str:
+    """`create table if not exists` for the raw table.
+
+    The raw table accepts duplicate ids by default (at-least-once delivery;
+    staging deduplicates). `primary_key=True` adds a key on `id`, which the
+    tracker's PostgreSQL store uses for `on conflict (id) do nothing`.
+    """
+    try:
+        metadata_sql = _METADATA_SQL_TYPE[(target, metadata_type)]
+    except KeyError:
+        raise ValueError(
+            f"unsupported target/metadata type {target!r}/{metadata_type!r}"
+        ) from None
+    text = "varchar" if target == "duckdb" else "text"
+    key = " primary key" if primary_key else ""
+    return (
+        f"create table if not exists {qualified_name(schema, table)} (\n"
+        f"    id {text}{key},\n"
+        f"    conversation_id {text},\n"
+        f"    user_id {text},\n"
+        f"    event_type {text},\n"
+        f'    "timestamp" timestamp with time zone,\n'
+        f"    metadata {metadata_sql}\n"
+        f")"
+    )
