@@ -1,0 +1,26 @@
+{#- on-run-start: the helper functions that parse_json_text needs where the
+    warehouse has no safe JSON cast. A no-op elsewhere. -#}
+{% macro create_json_functions() -%}
+    {{ return(adapter.dispatch('create_json_functions', 'conversation_analytics')()) }}
+{%- endmacro %}
+
+{% macro default__create_json_functions() -%}
+    select 1
+{%- endmacro %}
+
+{% macro postgres__create_json_functions() -%}
+    {%- set schema = conversation_analytics.json_functions_schema() -%}
+    create schema if not exists {{ schema }};
+    create or replace function {{ schema }}.ca_try_parse_jsonb(value text)
+    returns jsonb
+    language plpgsql
+    immutable
+    parallel safe
+    as $fn$
+    begin
+        return value::jsonb;
+    exception when others then
+        return null;
+    end;
+    $fn$
+{%- endmacro %}

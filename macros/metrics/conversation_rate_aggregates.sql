@@ -1,0 +1,32 @@
+{#- The rate metrics of SPEC section 4 as aggregate select columns over
+    rows of fct_conversations, for whatever grain the caller groups by.
+    Averages are sums over counts in double precision, so every adapter
+    computes (and rounds) them the same way. Rows with a null
+    conversation_id (an outer join's empty side) count as nothing. -#}
+{% macro conversation_rate_aggregates() -%}
+    {%- set double = conversation_analytics.type_double() -%}
+    {%- set pct = conversation_analytics.percentage -%}
+    {%- set round_to = conversation_analytics.round_half_away -%}
+    {%- set completed = "count(case when was_completed then 1 end)" -%}
+    {%- set abandoned = "count(case when was_abandoned then 1 end)" -%}
+    {%- set handoff = "count(case when had_handoff then 1 end)" -%}
+    {%- set total = "count(conversation_id)" -%}
+        {{ total }} as total_conversations,
+        {{ completed }} as completed_conversations,
+        {{ abandoned }} as abandoned_conversations,
+        {{ handoff }} as handoff_conversations,
+        {{ round_to(pct(completed, total), 1) }} as completion_rate,
+        {{ round_to(pct(abandoned, total), 1) }} as abandonment_rate,
+        {{ round_to(pct(handoff, total), 1) }} as handoff_rate,
+        {{ round_to('cast(sum(user_turns) as ' ~ double ~ ') / nullif(' ~ total ~ ', 0)', 1) }}
+            as avg_turns,
+        {{ round_to('sum(duration_seconds) / nullif(count(duration_seconds), 0)', 0) }}
+            as avg_duration_seconds,
+        {{ round_to('sum(satisfaction_score) / nullif(' ~ total ~ ', 0)', 3) }}
+            as avg_satisfaction_score,
+        {{ round_to(pct('sum(rephrase_count)', 'sum(user_turns)'), 1) }} as rephrase_rate,
+        coalesce(sum(user_turns), 0) as sum_user_turns,
+        coalesce(sum(duration_seconds), 0) as sum_duration_seconds,
+        coalesce(sum(satisfaction_score), 0) as sum_satisfaction_score,
+        coalesce(sum(rephrase_count), 0) as sum_rephrase_count
+{%- endmacro %}

@@ -1,0 +1,20 @@
+{#- Fractional seconds from start_expr to end_expr (microsecond exact),
+    as a double. -#}
+{% macro seconds_between(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('seconds_between', 'conversation_analytics')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(start_expr, end_expr) -%}
+    cast(
+        extract(epoch from ({{ end_expr }} - {{ start_expr }}))
+        as {{ conversation_analytics.type_double() }}
+    )
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(start_expr, end_expr) -%}
+    (
+        cast(date_diff('microsecond', {{ start_expr }}, {{ end_expr }})
+            as {{ conversation_analytics.type_double() }})
+        / 1000000
+    )
+{%- endmacro %}

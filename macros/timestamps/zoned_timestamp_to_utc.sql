@@ -1,0 +1,12 @@
+{#- A timestamp with time zone as the UTC wall-clock timestamp. -#}
+{% macro zoned_timestamp_to_utc(column_name) -%}
+    {{ return(adapter.dispatch('zoned_timestamp_to_utc', 'conversation_analytics')(column_name)) }}
+{%- endmacro %}
+
+{% macro default__zoned_timestamp_to_utc(column_name) -%}
+    ({{ column_name }} at time zone 'UTC')
+{%- endmacro %}
+
+{% macro duckdb__zoned_timestamp_to_utc(column_name) -%}
+    timezone('UTC', {{ column_name }})
+{%- endmacro %}

@@ -1,0 +1,50 @@
+with
+
+conversations as (
+
+    select * from {{ ref('fct_conversations') }}
+
+),
+
+abandons_counted as (
+
+    select
+        started_date,
+        agent_id,
+        channel,
+        abandoned_at_turn as abandon_turn,
+        count(*) as abandon_count
+    from conversations
+    where was_abandoned
+    group by started_date, agent_id, channel, abandoned_at_turn
+
+),
+
+reach_counted as (
+
+    -- How many conversations of the same day, agent and channel got as far
+    -- as each abandon turn: the denominator of a drop-off rate.
+    select
+        abandons_counted.started_date,
+        abandons_counted.agent_id,
+        abandons_counted.channel,
+        abandons_counted.abandon_turn,
+        abandons_counted.abandon_count,
+        count(conversations.conversation_id) as conversations_reaching_turn
+    from abandons_counted
+    left join conversations
+        on
+            abandons_counted.started_date = conversations.started_date
+            and abandons_counted.agent_id = conversations.agent_id
+            and abandons_counted.channel = conversations.channel
+            and conversations.user_turns >= abandons_counted.abandon_turn
+    group by
+        abandons_counted.started_date,
+        abandons_counted.agent_id,
+        abandons_counted.channel,
+        abandons_counted.abandon_turn,
+        abandons_counted.abandon_count
+
+)
+
+select * from reach_counted

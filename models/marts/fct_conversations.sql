@@ -1,0 +1,64 @@
+with
+
+conversations as (
+
+    select * from {{ ref('int_events_rolled_up_to_conversations') }}
+
+),
+
+as_of as (
+
+    select {{ conversation_analytics.as_of_timestamp(ref('stg_conversation_events')) }} as as_of_at
+
+),
+
+outcomes_scored as (
+
+    select
+        conversations.conversation_id,
+        conversations.user_id,
+        conversations.agent_id,
+        conversations.channel,
+        {{ conversation_analytics.conversation_outcome(
+            'conversations.was_completed',
+            'conversations.was_abandoned',
+            'conversations.last_event_at',
+            'as_of.as_of_at'
+        ) }} as outcome,
+        conversations.user_turns,
+        conversations.agent_responses,
+        conversations.tool_calls,
+        conversations.abandoned_at_turn,
+        case
+            when conversations.was_completed
+                then {{ conversation_analytics.seconds_between(
+                    'conversations.started_at', 'conversations.completed_at'
+                ) }}
+        end as duration_seconds,
+        conversations.positive_feedback_count,
+        conversations.negative_feedback_count,
+        conversations.unrecognised_feedback_count,
+        conversations.rephrase_count,
+        {{ conversation_analytics.satisfaction_score(
+            'conversations.positive_feedback_count',
+            'conversations.negative_feedback_count',
+            'conversations.was_completed',
+            'conversations.had_handoff',
+            'conversations.user_turns'
+        ) }} as satisfaction_score,
+        conversations.event_count,
+        conversations.invalid_metadata_event_count,
+        conversations.was_completed,
+        conversations.was_abandoned,
+        conversations.had_handoff,
+        conversations.has_started_event,
+        cast(conversations.started_at as date) as started_date,
+        conversations.started_at,
+        conversations.last_event_at,
+        conversations.completed_at
+    from conversations
+    cross join as_of
+
+)
+
+select * from outcomes_scored

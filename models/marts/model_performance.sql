@@ -1,0 +1,85 @@
+with
+
+responses as (
+
+    select
+        conversation_id,
+        coalesce(model, 'unknown') as model,
+        latency_ms,
+        input_tokens,
+        output_tokens
+    from {{ ref('stg_conversation_events') }}
+    where event_type = 'agent_response'
+
+),
+
+conversations as (
+
+    select * from {{ ref('fct_conversations') }}
+
+),
+
+responses_per_conversation as (
+
+    select
+        conversation_id,
+        model,
+        count(*) as response_count,
+        count(latency_ms) as timed_response_count,
+        sum(latency_ms) as latency_ms_total,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens
+    from responses
+    group by conversation_id, model
+
+),
+
+model_weeks as (
+
+    -- A conversation counts once for each model that answered in it, in the
+    -- week it started.
+    select
+        {{ conversation_analytics.week_start('conversations.started_at') }} as week_start,
+        responses_per_conversation.model,
+        count(*) as total_conversations,
+        count(case when conversations.was_completed then 1 end) as completed_conversations,
+        sum(conversations.satisfaction_score) as sum_satisfaction_score,
+        sum(responses_per_conversation.response_count) as agent_responses,
+        sum(responses_per_conversation.timed_response_count) as timed_responses,
+        sum(responses_per_conversation.latency_ms_total) as sum_latency_ms,
+        coalesce(sum(responses_per_conversation.input_tokens), 0) as input_tokens,
+        coalesce(sum(responses_per_conversation.output_tokens), 0) as output_tokens
+    from responses_per_conversation
+    inner join conversations
+        on responses_per_conversation.conversation_id = conversations.conversation_id
+    group by
+        {{ conversation_analytics.week_start('conversations.started_at') }},
+        responses_per_conversation.model
+
+),
+
+rates_computed as (
+
+    select
+        week_start,
+        model,
+        total_conversations,
+        completed_conversations,
+        agent_responses,
+        input_tokens,
+        output_tokens,
+        {{ conversation_analytics.round_half_away(
+            conversation_analytics.percentage('completed_conversations', 'total_conversations'),
+            1
+        ) }} as completion_rate,
+        {{ conversation_analytics.round_half_away(
+            'sum_satisfaction_score / total_conversations', 3
+        ) }} as avg_satisfaction_score,
+        {{ conversation_analytics.round_half_away(
+            'sum_latency_ms / nullif(timed_responses, 0)', 1
+        ) }} as avg_latency_ms
+    from model_weeks
+
+)
+
+select * from rates_computed

@@ -1,0 +1,72 @@
+with
+
+tool_calls as (
+
+    select
+        conversation_id,
+        coalesce(tool_name, 'unknown') as tool_name,
+        status
+    from {{ ref('stg_conversation_events') }}
+    where event_type = 'tool_called'
+
+),
+
+conversations as (
+
+    select * from {{ ref('fct_conversations') }}
+
+),
+
+calls_per_conversation as (
+
+    select
+        conversation_id,
+        tool_name,
+        count(*) as call_count,
+        count(case when status = 'error' then 1 end) as error_count
+    from tool_calls
+    group by conversation_id, tool_name
+
+),
+
+tool_days as (
+
+    -- Calls count on the day their conversation started, like every other
+    -- daily mart, so days add up across marts.
+    select
+        conversations.started_date,
+        calls_per_conversation.tool_name,
+        sum(calls_per_conversation.call_count) as total_calls,
+        sum(calls_per_conversation.error_count) as error_calls,
+        count(*) as conversations_using_tool,
+        count(case when conversations.was_completed then 1 end)
+            as completed_conversations_using_tool
+    from calls_per_conversation
+    inner join conversations
+        on calls_per_conversation.conversation_id = conversations.conversation_id
+    group by conversations.started_date, calls_per_conversation.tool_name
+
+),
+
+rates_computed as (
+
+    select
+        started_date,
+        tool_name,
+        total_calls,
+        error_calls,
+        conversations_using_tool,
+        completed_conversations_using_tool,
+        {{ conversation_analytics.round_half_away(
+            conversation_analytics.percentage('error_calls', 'total_calls'), 1
+        ) }} as error_rate,
+        {{ conversation_analytics.round_half_away(
+            conversation_analytics.percentage(
+                'completed_conversations_using_tool', 'conversations_using_tool'
+            ), 1
+        ) }} as completion_rate
+    from tool_days
+
+)
+
+select * from rates_computed

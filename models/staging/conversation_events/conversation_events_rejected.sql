@@ -1,0 +1,26 @@
+with
+
+rejected_events as (
+
+    select * from {{ ref('base_conversation_events') }}
+    where rejection_reason is not null
+
+),
+
+quarantined as (
+
+    -- One row per rejected raw row, with what it held, so it can be fixed
+    -- upstream and replayed.
+    select
+        event_id,
+        conversation_id,
+        user_id,
+        raw_event_type,
+        rejection_reason,
+        metadata_text,
+        event_at
+    from rejected_events
+
+)
+
+select * from quarantined
