@@ -1,0 +1,36 @@
+"""Capture conversation events from agents (the article's tracker, production-grade).
+
+    from conversation_analytics.tracker import ConversationTracker, DuckDBStore
+
+    async with ConversationTracker(DuckDBStore("events.duckdb")) as tracker:
+        await tracker.started("c-1", "u-1", channel="web", agent_id="support")
+        await tracker.user_message("c-1", "u-1", text="How do I reset my password?")
+
+See docs/tracker.md for delivery guarantees, tuning and the similarity threshold.
+"""
+
+from ..contract import ConversationEvent, EventRecord, EventValidationError
+from .batching import BatchSettings, TrackerClosedError, TrackerStats
+from .similarity import CharNgramEmbedder, Embedder, SentenceEmbedder, select_embedder
+from .stores import DuckDBStore, EventStore, JsonLinesStore, MemoryStore, PostgresStore, Row
+from .tracker import ConversationTracker
+
+__all__ = [
+    "BatchSettings",
+    "CharNgramEmbedder",
+    "ConversationEvent",
+    "ConversationTracker",
+    "DuckDBStore",
+    "Embedder",
+    "EventRecord",
+    "EventStore",
+    "EventValidationError",
+    "JsonLinesStore",
+    "MemoryStore",
+    "PostgresStore",
+    "Row",
+    "SentenceEmbedder",
+    "TrackerClosedError",
+    "TrackerStats",
+    "select_embedder",
+]

@@ -1,0 +1,373 @@
+"""The queue between the agent and the store, and the task that drains it.
+
+`BatchWriter.submit` is all the agent's path pays: a bounds check and a list
+append. A background task wakes when `batch_size` events are waiting or
+`flush_interval` seconds have passed, and hands the store everything waiting,
+up to `max_batch_size` events per write.
+
+A failed write is retried with exponential backoff (with jitter) for as long
+as the store calls the error transient; an error the store calls permanent is
+retried `max_attempts` times and the batch is then dropped. Meanwhile new
+events queue up to `max_queue`; past that, new events are dropped. Every drop
+is counted in `TrackerStats` and logged at ERROR on the
+`conversation_analytics.tracker` logger (at once, then at most every
+`drop_log_interval` seconds while drops go on), and handed to `on_drop` if
+given. `close()` flushes, waiting at most `close_timeout` seconds; what is
+still unwritten then is dropped the same loud way.
+
+Delivery is at-least-once: a write whose outcome is unknown (a time-out, a
+connection lost after commit) is retried, and the raw table may then hold an
+event twice. Staging deduplicates by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .stores.base import EventStore, Row
+
+logger = logging.getLogger("conversation_analytics.tracker")
+
+DropHandler = Callable[[list[Row], str], None]
+"""Called with the dropped rows and the reason (`queue_full`,
+`rejected_by_store`, `unwritten_at_close`)."""
+
+
+class TrackerClosedError(RuntimeError):
+    """An event was recorded after the tracker was closed."""
+
+
+@dataclass
+class TrackerStats:
+    """Counters of one tracker. `recorded = written + dropped + pending`,
+    except that an event written just as it timed out can be counted dropped."""
+
+    recorded: int = 0
+    written: int = 0
+    dropped: int = 0
+    retries: int = 0
+    batches: int = 0
+    dropped_by_reason: Counter[str] = field(default_factory=Counter)
+    dropped_by_type: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def pending(self) -> int:
+        """Events accepted but neither written nor dropped yet."""
+        return self.recorded - self.written - self.dropped
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """How the writer batches, retries and bounds memory.
+
+    `max_queue` bounds waiting events; one batch of up to `max_batch_size`
+    more may be in flight. `write_timeout` bounds one store call; a call that
+    takes longer counts as a transient failure.
+    """
+
+    batch_size: int = 500
+    max_batch_size: int = 10_000
+    flush_interval: float = 1.0
+    max_queue: int = 100_000
+    max_attempts: int = 5
+    backoff_initial: float = 0.1
+    backoff_max: float = 5.0
+    write_timeout: float = 30.0
+    close_timeout: float = 10.0
+    drop_log_interval: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= self.max_batch_size:
+            raise ValueError("need 1 <= batch_size <= max_batch_size")
+        if self.max_queue < 1 or self.max_attempts < 1:
+            raise ValueError("max_queue and max_attempts must be at least 1")
+        for name in ("flush_interval", "backoff_initial", "backoff_max", "write_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.close_timeout < 0 or self.drop_log_interval < 0:
+            raise ValueError("close_timeout and drop_log_interval must not be negative")
+
+
+class BatchWriter:
+    """A bounded queue of rows and the background task that writes them."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        settings: BatchSettings | None = None,
+        on_drop: DropHandler | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings or BatchSettings()
+        self.stats = TrackerStats()
+        self._on_drop = on_drop
+        self._buffer: list[Row] = []
+        self._inflight: list[Row] = []
+        self._enqueued = 0
+        self._resolved = 0
+        self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._store_open = False
+        self._closing = False
+        self._closed = False
+        self._failing_since: float | None = None
+        self._last_drop_log = -math.inf
+        self._unreported_drops: Counter[str] = Counter()
+        # Bound once: the hot path reads them as plain attributes.
+        self._max_queue = self.settings.max_queue
+        self._batch_size = self.settings.batch_size
+
+    @property
+    def closed(self) -> bool:
+        return self._closing
+
+    # -- the agent's path -------------------------------------------------
+
+    def submit(self, row: Row) -> bool:
+        """Queue one row; False when it was dropped because the queue is full.
+
+        Must be called from the event loop the writer runs on.
+        """
+        if self._closing:
+            raise TrackerClosedError("the tracker is closed: no more events can be recorded")
+        self.stats.recorded += 1
+        buffer = self._buffer
+        if len(buffer) >= self._max_queue:
+            self._drop_queue_full(row)
+            return False
+        buffer.append(row)
+        self._enqueued += 1
+        if self._task is None:
+            self._start()
+        elif len(buffer) >= self._batch_size:
+            self._wake.set()  # type: ignore[union-attr]
+        return True
+
+    def _start(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "record events from inside a running event loop (the tracker's "
+                "writer is an asyncio task)"
+            ) from None
+        self._wake = asyncio.Event()
+        self._task = loop.create_task(self._run(), name="conversation-tracker-writer")
+        self._task.add_done_callback(_log_crash)
+
+    def _drop_queue_full(self, row: Row) -> None:
+        self._count_drop([row], "queue_full")
+        now = time.monotonic()
+        if now - self._last_drop_log >= self.settings.drop_log_interval:
+            self._report_drops(now)
+
+    # -- dropping, loudly ---------------------------------------------------
+
+    def _count_drop(self, rows: list[Row], reason: str) -> None:
+        stats = self.stats
+        stats.dropped += len(rows)
+        stats.dropped_by_reason[reason] += len(rows)
+        for row in rows:
+            stats.dropped_by_type[row[3]] += 1
+            self._unreported_drops[row[3]] += 1
+        if self._on_drop is not None:
+            try:
+                self._on_drop(rows, reason)
+            except Exception:
+                logger.exception("the on_drop handler failed")
+
+    def _report_drops(self, now: float | None = None) -> None:
+        if not self._unreported_drops:
+            return
+        count = sum(self._unreported_drops.values())
+        kinds = ", ".join(f"{kind} {n}" for kind, n in self._unreported_drops.most_common())
+        failing = (
+            f", failing for {time.monotonic() - self._failing_since:.0f}s"
+            if self._failing_since is not None
+            else ""
+        )
+        logger.error(
+            "conversation tracker DROPPED %d events (%s): the queue is full "
+            "(%d waiting for %s%s); %d dropped in total",
+            count,
+            kinds,
+            len(self._buffer),
+            self.store.name,
+            failing,
+            self.stats.dropped,
+        )
+        self._unreported_drops.clear()
+        self._last_drop_log = time.monotonic() if now is None else now
+
+    # -- the background writer ------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        wake = self._wake
+        settings = self.settings
+        while True:
+            wake.clear()
+            idle = not self._closing and not self._flush_waiters
+            if idle and len(self._buffer) < settings.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), settings.flush_interval)
+            while self._buffer:
+                batch = self._buffer[: settings.max_batch_size]
+                del self._buffer[: len(batch)]
+                self._inflight = batch
+                await self._write_with_retry(batch)
+                self._inflight = []
+                self._resolved += len(batch)
+                self._wake_flushers()
+                if self._unreported_drops and self._failing_since is None:
+                    self._report_drops()
+                urgent = self._closing or self._flush_waiters
+                if not urgent and len(self._buffer) < settings.batch_size:
+                    break  # the rest waits for the size or the time trigger
+            if self._closing and not self._buffer:
+                return
+
+    async def _write_with_retry(self, batch: list[Row]) -> None:
+        settings = self.settings
+        attempt = 0
+        while True:
+            try:
+                if not self._store_open:
+                    await asyncio.wait_for(self.store.open(), settings.write_timeout)
+                    self._store_open = True
+                await asyncio.wait_for(self.store.write(batch), settings.write_timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                attempt += 1
+                self._store_open = False
+                if self._failing_since is None:
+                    self._failing_since = time.monotonic()
+                transient = isinstance(error, TimeoutError) or self.store.is_transient(error)
+                if not transient and attempt >= settings.max_attempts:
+                    logger.error(
+                        "%s rejected a batch of %d events %d times (%s: %s); "
+                        "DROPPING the batch",
+                        self.store.name,
+                        len(batch),
+                        attempt,
+                        type(error).__name__,
+                        error,
+                    )
+                    self._count_drop(batch, "rejected_by_store")
+                    self._unreported_drops.clear()
+                    return
+                self.stats.retries += 1
+                delay = min(settings.backoff_max, settings.backoff_initial * 2 ** (attempt - 1))
+                delay *= random.uniform(0.5, 1.0)
+                logger.warning(
+                    "writing %d events to %s failed (attempt %d, %s: %s); retrying in %.2fs, "
+                    "%d events waiting",
+                    len(batch),
+                    self.store.name,
+                    attempt,
+                    type(error).__name__,
+                    error,
+                    delay,
+                    len(self._buffer),
+                )
+                await asyncio.sleep(delay)
+            else:
+                self.stats.written += len(batch)
+                self.stats.batches += 1
+                if self._failing_since is not None:
+                    logger.warning(
+                        "%s is writable again after %.1fs",
+                        self.store.name,
+                        time.monotonic() - self._failing_since,
+                    )
+                    self._failing_since = None
+                return
+
+    def _wake_flushers(self) -> None:
+        if not self._flush_waiters:
+            return
+        waiting = []
+        for target, future in self._flush_waiters:
+            if self._resolved >= target:
+                if not future.done():
+                    future.set_result(None)
+            else:
+                waiting.append((target, future))
+        self._flush_waiters = waiting
+
+    # -- flush and close -------------------------------------------------------
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every event queued so far is written (or dropped).
+
+        Returns False if `timeout` seconds passed first; nothing is dropped then.
+        """
+        if self._task is None or self._resolved >= self._enqueued:
+            return True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flush_waiters.append((self._enqueued, future))
+        assert self._wake is not None
+        self._wake.set()
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self, timeout: float | None = None) -> None:
+        """Flush for at most `timeout` (default `close_timeout`) seconds, drop
+        loudly what is left, and close the store. Idempotent."""
+        if self._closed:
+            return
+        self._closing = True
+        timeout = self.settings.close_timeout if timeout is None else timeout
+        if self._task is not None:
+            assert self._wake is not None
+            self._wake.set()
+            done, _ = await asyncio.wait({self._task}, timeout=timeout)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._task
+            left = self._inflight + self._buffer
+            self._inflight, self._buffer = [], []
+            if left:
+                self._count_drop(left, "unwritten_at_close")
+                self._unreported_drops.clear()
+                logger.error(
+                    "conversation tracker closed with %d events unwritten after %.1fs "
+                    "(%s): DROPPED them",
+                    len(left),
+                    timeout,
+                    self.store.name,
+                )
+        self._report_drops()
+        for _, future in self._flush_waiters:
+            if not future.done():
+                future.set_result(None)
+        self._flush_waiters = []
+        try:
+            await asyncio.wait_for(self.store.close(), max(timeout, 1.0))
+        except Exception as error:
+            logger.warning(
+                "closing %s failed: %s: %s", self.store.name, type(error).__name__, error
+            )
+        self._closed = True
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error(
+            "the conversation tracker's writer stopped unexpectedly",
+            exc_info=task.exception(),
+        )
