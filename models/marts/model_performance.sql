@@ -44,11 +44,14 @@ model_weeks as (
         count(*) as total_conversations,
         count(case when conversations.was_completed then 1 end) as completed_conversations,
         sum(conversations.satisfaction_score) as sum_satisfaction_score,
-        sum(responses_per_conversation.response_count) as agent_responses,
+        cast(sum(responses_per_conversation.response_count) as {{ dbt.type_bigint() }})
+            as agent_responses,
         sum(responses_per_conversation.timed_response_count) as timed_responses,
         sum(responses_per_conversation.latency_ms_total) as sum_latency_ms,
-        coalesce(sum(responses_per_conversation.input_tokens), 0) as input_tokens,
-        coalesce(sum(responses_per_conversation.output_tokens), 0) as output_tokens
+        cast(coalesce(sum(responses_per_conversation.input_tokens), 0) as {{ dbt.type_bigint() }})
+            as input_tokens,
+        cast(coalesce(sum(responses_per_conversation.output_tokens), 0) as {{ dbt.type_bigint() }})
+            as output_tokens
     from responses_per_conversation
     inner join conversations
         on responses_per_conversation.conversation_id = conversations.conversation_id

@@ -36,8 +36,8 @@ tool_days as (
     select
         conversations.started_date,
         calls_per_conversation.tool_name,
-        sum(calls_per_conversation.call_count) as total_calls,
-        sum(calls_per_conversation.error_count) as error_calls,
+        cast(sum(calls_per_conversation.call_count) as {{ dbt.type_bigint() }}) as total_calls,
+        cast(sum(calls_per_conversation.error_count) as {{ dbt.type_bigint() }}) as error_calls,
         count(*) as conversations_using_tool,
         count(case when conversations.was_completed then 1 end)
             as completed_conversations_using_tool

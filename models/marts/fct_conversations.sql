@@ -1,0 +1,9 @@
+with
+
+conversations as (
+
+    select * from {{ ref('int_conversations_scored') }}
+
+)
+
+select * from conversations
