@@ -1,0 +1,329 @@
+"""Bulk-load raw events into `<raw_schema>.conversation_events`.
+
+DuckDB: one `insert ... select unnest(...)` per batch from column lists (no
+row-by-row inserts). PostgreSQL: psycopg 3 `COPY ... FROM STDIN`, one COPY per
+batch. Either way the whole load is one transaction: a failed load leaves the
+table as it was.
+
+Metadata is written so that nothing is lost (SPEC section 2):
+
+- a JSON column (DuckDB `json`, PostgreSQL `jsonb`) gets a dict as its JSON
+  object, a raw string that parses as JSON as that JSON value (an array, a
+  string, ...), and a raw string that does not parse as a JSON *string* holding
+  the text: still present, and still "not a JSON object";
+- a text column gets the JSON text of a dict, or the raw string as it is.
+
+Timestamps are stored as `timestamp with time zone`, the same instant as the
+event's; a naive timestamp is taken to be UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from conversation_analytics import dbt_runner
+from conversation_analytics.contract import RAW_COLUMNS, EventRecord
+from conversation_analytics.raw_table import (
+    DEFAULT_RAW_SCHEMA,
+    TABLE_NAME,
+    MetadataType,
+    Target,
+    create_schema_sql,
+    create_table_sql,
+    qualified_name,
+)
+
+DEFAULT_BATCH_SIZE = 50_000
+
+# One encoder for all rows: `json.dumps` with options builds a new one per call.
+_encode_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=str).encode
+PG_CONNECT_TIMEOUT_SECONDS = 5
+
+# libpq settings and the defaults the dbt profile (profiles.example.yml) uses,
+# so that `load` and `build` reach the same database.
+_PG_ENV_DEFAULTS = {
+    "host": ("PGHOST", "localhost"),
+    "port": ("PGPORT", "5432"),
+    "user": ("PGUSER", "postgres"),
+    "dbname": ("PGDATABASE", "postgres"),
+}
+
+
+class LoadError(RuntimeError):
+    """The events could not be loaded; the message says what to do."""
+
+
+class ConnectionFailed(LoadError):
+    """The warehouse could not be reached."""
+
+
+# --- connections ------------------------------------------------------------------
+
+
+def postgres_conninfo(conninfo: str | None = None) -> str:
+    """`conninfo` if given, else one built from PGHOST, PGPORT, PGUSER and
+    PGDATABASE with the dbt profile's defaults (libpq reads PGPASSWORD and the
+    other PG* variables itself)."""
+    if conninfo:
+        return conninfo
+    params = {
+        key: os.environ.get(env) or default for key, (env, default) in _PG_ENV_DEFAULTS.items()
+    }
+    return make_conninfo("", **params)
+
+
+def describe_conninfo(conninfo: str) -> str:
+    """`user@host:port/dbname` for messages, without any password."""
+    try:
+        params = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "the PostgreSQL server"
+    host = params.get("host") or os.environ.get("PGHOST", "localhost")
+    port = params.get("port") or os.environ.get("PGPORT", "5432")
+    user = params.get("user") or os.environ.get("PGUSER", "postgres")
+    dbname = params.get("dbname") or os.environ.get("PGDATABASE", "postgres")
+    return f"{user}@{host}:{port}/{dbname}"
+
+
+def connect_postgres(conninfo: str | None = None) -> psycopg.Connection[Any]:
+    """A connection, or `ConnectionFailed` saying where and what to check."""
+    info = postgres_conninfo(conninfo)
+    try:
+        return psycopg.connect(info, connect_timeout=PG_CONNECT_TIMEOUT_SECONDS)
+    except psycopg.Error as exc:
+        first_line = (str(exc).strip().splitlines() or ["connection failed"])[0]
+        raise ConnectionFailed(
+            f"cannot connect to PostgreSQL at {describe_conninfo(info)} ({first_line}): "
+            "start the server or set PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE"
+        ) from None
+
+
+def resolve_duckdb_path(duckdb_path: str | os.PathLike[str] | None = None) -> Path:
+    """`duckdb_path`, else `CA_DUCKDB_PATH`, else the default file in the cwd."""
+    return Path(duckdb_path if duckdb_path is not None else dbt_runner.duckdb_path())
+
+
+def connect_duckdb(
+    duckdb_path: str | os.PathLike[str] | None = None, *, must_exist: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the DuckDB file (created unless `must_exist`).
+
+    Always read-write: dbt-duckdb keeps its own read-write connection open in
+    this process after a build, and DuckDB refuses a second connection to the
+    same file with another configuration."""
+    path = resolve_duckdb_path(duckdb_path)
+    if must_exist and not path.is_file():
+        raise ConnectionFailed(
+            f"no DuckDB database at {path}: run `conversation-analytics load` first "
+            "(or point --duckdb-path / CA_DUCKDB_PATH at it)"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise ConnectionFailed(
+            f"cannot open DuckDB database {path}: {_first_line(exc)} "
+            "(is another process using it?)"
+        ) from None
+
+
+def table_exists(connection: Any, schema: str, table: str) -> bool:
+    """Whether `schema.table` exists, on a DuckDB or psycopg connection."""
+    sql = (
+        "select count(*) from information_schema.tables "
+        "where table_schema = {p} and table_name = {p}"
+    )
+    if isinstance(connection, duckdb.DuckDBPyConnection):
+        row = connection.execute(sql.format(p="?"), [schema, table]).fetchone()
+    else:
+        with connection.cursor() as cursor:
+            row = cursor.execute(sql.format(p="%s"), [schema, table]).fetchone()
+    return bool(row and row[0])
+
+
+def raw_table_exists(
+    target: Target,
+    *,
+    raw_schema: str = DEFAULT_RAW_SCHEMA,
+    duckdb_path: str | os.PathLike[str] | None = None,
+    conninfo: str | None = None,
+) -> bool:
+    """Whether the raw event table is there to build from."""
+    if target == "duckdb":
+        if not resolve_duckdb_path(duckdb_path).is_file():
+            return False
+        with closing(connect_duckdb(duckdb_path, must_exist=True)) as connection:
+            return table_exists(connection, raw_schema, TABLE_NAME)
+    with closing(connect_postgres(conninfo)) as connection:
+        return table_exists(connection, raw_schema, TABLE_NAME)
+
+
+# --- value conversion -------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def is_json_text(text: str) -> bool:
+    """Whether `text` is strict JSON (no NaN/Infinity, which warehouses refuse)."""
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        return False
+    return True
+
+
+def metadata_for_json_column(metadata: dict[str, Any] | str | None) -> str | None:
+    """JSON text for a json/jsonb column (see the module docstring)."""
+    if metadata is None:
+        return None
+    if isinstance(metadata, str):
+        return metadata if is_json_text(metadata) else _encode_json(metadata)
+    return _encode_json(metadata)
+
+
+def metadata_for_text_column(metadata: dict[str, Any] | str | None) -> str | None:
+    """Text for a text column: a raw string as it is, a dict as JSON text."""
+    if metadata is None or isinstance(metadata, str):
+        return metadata
+    return _encode_json(metadata)
+
+
+def _utc_aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _columns(batch: list[EventRecord], metadata_type: MetadataType) -> list[list[Any]]:
+    """A batch as six column lists, in `RAW_COLUMNS` order."""
+    convert = metadata_for_json_column if metadata_type == "json" else metadata_for_text_column
+    return [
+        [e.id for e in batch],
+        [e.conversation_id for e in batch],
+        [e.user_id for e in batch],
+        [e.event_type for e in batch],
+        [_utc_aware(e.timestamp) for e in batch],
+        [convert(e.metadata) for e in batch],
+    ]
+
+
+def _batches(events: Iterable[EventRecord], size: int) -> Iterator[list[EventRecord]]:
+    iterator = iter(events)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+# --- loading ------------------------------------------------------------------------
+
+
+def load_events(
+    events: Iterable[EventRecord],
+    target: Target,
+    *,
+    raw_schema: str = DEFAULT_RAW_SCHEMA,
+    replace: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    metadata_type: MetadataType = "json",
+    duckdb_path: str | os.PathLike[str] | None = None,
+    conninfo: str | None = None,
+) -> int:
+    """Append `events` to `<raw_schema>.conversation_events` (creating the
+    schema and table if needed; `replace` drops and recreates the table first)
+    and return how many rows were written."""
+    if batch_size < 1:
+        raise LoadError("batch size must be at least 1")
+    if metadata_type not in ("json", "text"):
+        raise LoadError(f"unknown metadata type {metadata_type!r}: use json or text")
+    batches = _batches(events, batch_size)
+    if target == "duckdb":
+        return _load_duckdb(batches, raw_schema, replace, metadata_type, duckdb_path)
+    if target == "postgres":
+        return _load_postgres(batches, raw_schema, replace, metadata_type, conninfo)
+    raise LoadError(f"unknown target {target!r}: use duckdb or postgres")
+
+
+def _load_duckdb(
+    batches: Iterator[list[EventRecord]],
+    raw_schema: str,
+    replace: bool,
+    metadata_type: MetadataType,
+    duckdb_path: str | os.PathLike[str] | None,
+) -> int:
+    table = qualified_name(raw_schema)
+    cast = "json" if metadata_type == "json" else "varchar"
+    columns = ", ".join(f'"{c}"' for c in RAW_COLUMNS)
+    insert = (
+        f"insert into {table} ({columns}) select unnest($1::varchar[]), "
+        "unnest($2::varchar[]), unnest($3::varchar[]), unnest($4::varchar[]), "
+        f"unnest($5::timestamptz[]), unnest($6::varchar[])::{cast}"
+    )
+    written = 0
+    with closing(connect_duckdb(duckdb_path)) as connection:
+        try:
+            connection.execute("begin transaction")
+            _prepare_table(connection.execute, "duckdb", raw_schema, replace, metadata_type)
+            for batch in batches:
+                connection.execute(insert, _columns(batch, metadata_type))
+                written += len(batch)
+            connection.execute("commit")
+        except duckdb.Error as exc:
+            raise LoadError(f"loading into DuckDB failed: {_first_line(exc)}") from None
+    return written
+
+
+def _load_postgres(
+    batches: Iterator[list[EventRecord]],
+    raw_schema: str,
+    replace: bool,
+    metadata_type: MetadataType,
+    conninfo: str | None,
+) -> int:
+    table = qualified_name(raw_schema)
+    columns = ", ".join(f'"{c}"' for c in RAW_COLUMNS)
+    copy_sql = f"copy {table} ({columns}) from stdin"
+    written = 0
+    with closing(connect_postgres(conninfo)) as connection:
+        try:
+            with connection.transaction(), connection.cursor() as cursor:
+                _prepare_table(cursor.execute, "postgres", raw_schema, replace, metadata_type)
+                for batch in batches:
+                    with cursor.copy(copy_sql) as copy:
+                        for row in zip(*_columns(batch, metadata_type), strict=True):
+                            copy.write_row(row)
+                    written += len(batch)
+        except psycopg.Error as exc:
+            raise LoadError(f"loading into PostgreSQL failed: {_first_line(exc)}") from None
+    return written
+
+
+def _prepare_table(
+    execute: Any, target: Target, raw_schema: str, replace: bool, metadata_type: MetadataType
+) -> None:
+    execute(create_schema_sql(raw_schema))
+    if replace:
+        execute(f"drop table if exists {qualified_name(raw_schema)}")
+    execute(create_table_sql(target, raw_schema, metadata_type))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def events_per_second(count: int, seconds: float) -> float:
+    """Throughput for progress messages (0 when nothing was timed)."""
+    return count / seconds if seconds > 0 and math.isfinite(seconds) else 0.0
