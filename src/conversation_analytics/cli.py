@@ -1,0 +1,442 @@
+"""The `conversation-analytics` command line.
+
+    conversation-analytics simulate --conversations 2000 --output events.jsonl
+    conversation-analytics load --target duckdb --input events.jsonl --replace
+    conversation-analytics build --target duckdb
+    conversation-analytics report --target duckdb --days 7
+    conversation-analytics demo
+
+Exit codes: 0 success, 1 a failure the message explains (unreachable server,
+missing table, dbt failure), 2 a bad argument. Errors are one line on stderr
+saying what to do; set CA_DEBUG=1 to see a traceback for an unexpected error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import duckdb
+import psycopg
+
+from conversation_analytics import __version__, dbt_runner
+from conversation_analytics.loader import (
+    DEFAULT_BATCH_SIZE,
+    LoadError,
+    describe_conninfo,
+    load_events,
+    postgres_conninfo,
+    raw_table_exists,
+    resolve_duckdb_path,
+)
+from conversation_analytics.raw_table import DEFAULT_RAW_SCHEMA, TABLE_NAME
+from conversation_analytics.report import ReportError, build_report, render_report
+from conversation_analytics.simulator import (
+    JsonlFormatError,
+    iter_jsonl,
+    run_simulation,
+    write_jsonl,
+)
+
+DEFAULT_CONVERSATIONS = 2000
+DEFAULT_DAYS = 28
+DEFAULT_SEED = 42
+DEMO_CONVERSATIONS = 3000
+DEMO_DAYS = 30
+
+# Errors whose message already says what to do: shown as one line, exit 1.
+_EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    LoadError,
+    ReportError,
+    dbt_runner.DbtError,
+    JsonlFormatError,
+    OSError,
+    duckdb.Error,
+    psycopg.Error,
+)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+class _Cli(click.Group):
+    """A group that turns expected errors into one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _EXPECTED_ERRORS as exc:
+            raise click.ClickException(_one_line(exc)) from None
+
+
+# --- shared options -------------------------------------------------------------
+
+
+def target_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--target",
+        type=click.Choice(dbt_runner.TARGETS),
+        envvar="CA_TARGET",
+        default="duckdb",
+        show_default=True,
+        show_envvar=True,
+        help="Warehouse: an embedded DuckDB file, or PostgreSQL from the PG* variables.",
+    )(func)
+
+
+def duckdb_path_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--duckdb-path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="CA_DUCKDB_PATH",
+        default=dbt_runner.DEFAULT_DUCKDB_PATH,
+        show_default=True,
+        show_envvar=True,
+        help="The DuckDB database file (duckdb target).",
+    )(func)
+
+
+def raw_schema_option(default: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--raw-schema",
+        default=default,
+        show_default=default is not None,
+        help="Schema of the raw conversation_events table"
+        + ("." if default else " (dbt var raw_schema; default raw)."),
+    )
+
+
+def simulation_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--start-date, --days, --seed and --no-faults, shared by simulate and load."""
+    options = [
+        click.option(
+            "--start-date",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            default=None,
+            help="First day (UTC), YYYY-MM-DD.  [default: DAYS days before today]",
+        ),
+        click.option(
+            "--days", type=click.IntRange(min=1), default=DEFAULT_DAYS, show_default=True,
+            help="How many days the conversations start over.",
+        ),
+        click.option(
+            "--seed", type=int, default=DEFAULT_SEED, show_default=True,
+            help="Random seed: the same seed gives the same events.",
+        ),
+        click.option(
+            "--faults/--no-faults", default=True, show_default=True,
+            help="Inject delivery faults (duplicates, late rows, broken metadata, ...).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _start_date(value: datetime | None, days: int) -> date:
+    if value is not None:
+        return value.date()
+    return datetime.now(UTC).date() - timedelta(days=days)
+
+
+@contextmanager
+def _step(label: str) -> Iterator[None]:
+    """Print `label`, run the block, then its elapsed seconds."""
+    click.echo(f"{label} ...", nl=False, err=True)
+    began = time.perf_counter()
+    try:
+        yield
+    except BaseException:
+        click.echo(" failed", err=True)
+        raise
+    click.echo(f" done in {time.perf_counter() - began:.1f} s", err=True)
+
+
+def _where(target: str, duckdb_path: Path) -> str:
+    if target == "duckdb":
+        return f"DuckDB file {resolve_duckdb_path(duckdb_path)}"
+    return f"PostgreSQL {describe_conninfo(postgres_conninfo())}"
+
+
+# --- commands --------------------------------------------------------------------
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="conversation-analytics")
+def cli() -> None:
+    """Conversation analytics for AI agents: simulate raw events, load them into
+    DuckDB or PostgreSQL, build the dbt marts and print the headline report.
+
+    Start with `conversation-analytics demo`.
+    """
+
+
+@cli.command()
+@click.option(
+    "--conversations", type=click.IntRange(min=1), default=DEFAULT_CONVERSATIONS,
+    show_default=True, help="How many conversations to simulate.",
+)
+@simulation_options
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True, help="JSONL file to write (one event a line).",
+)
+def simulate(
+    conversations: int,
+    start_date: datetime | None,
+    days: int,
+    seed: int,
+    faults: bool,
+    output: Path,
+) -> None:
+    """Simulate realistic, messy conversation events into a JSONL file."""
+    first = _start_date(start_date, days)
+    began = time.perf_counter()
+    result = run_simulation(conversations, first, days, seed, faults)
+    written = write_jsonl(result.events, output)
+    click.echo(result.summary())
+    click.echo(f"wrote {written:,} events to {output} in {time.perf_counter() - began:.1f} s")
+
+
+@cli.command()
+@target_option
+@click.option(
+    "--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL events file (from `simulate` or the tracker's JSONL store).",
+)
+@click.option(
+    "--conversations", type=click.IntRange(min=1), default=None,
+    help="Simulate this many conversations instead of reading --input.",
+)
+@simulation_options
+@click.option("--replace", is_flag=True, help="Drop and recreate the raw table first.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
+    help="Rows per insert (DuckDB) or COPY (PostgreSQL).",
+)
+@click.option(
+    "--metadata-type", type=click.Choice(["json", "text"]), default="json", show_default=True,
+    help="Column type for metadata when the table is created: json/jsonb or text.",
+)
+@raw_schema_option(DEFAULT_RAW_SCHEMA)
+@duckdb_path_option
+def load(
+    target: str,
+    input_path: Path | None,
+    conversations: int | None,
+    start_date: datetime | None,
+    days: int,
+    seed: int,
+    faults: bool,
+    replace: bool,
+    batch_size: int,
+    metadata_type: str,
+    raw_schema: str,
+    duckdb_path: Path,
+) -> None:
+    """Load raw events into <raw-schema>.conversation_events."""
+    if (input_path is None) == (conversations is None):
+        raise click.UsageError("give exactly one of --input FILE or --conversations N")
+    events: Any
+    if input_path is not None:
+        events, source = iter_jsonl(input_path), str(input_path)
+    else:
+        assert conversations is not None
+        result = run_simulation(conversations, _start_date(start_date, days), days, seed, faults)
+        events, source = result.events, f"{conversations:,} simulated conversations"
+    began = time.perf_counter()
+    count = load_events(
+        events,
+        target,  # type: ignore[arg-type]
+        raw_schema=raw_schema,
+        replace=replace,
+        batch_size=batch_size,
+        metadata_type=metadata_type,  # type: ignore[arg-type]
+        duckdb_path=duckdb_path,
+    )
+    seconds = time.perf_counter() - began
+    rate = f", {count / seconds:,.0f} events/s" if seconds > 0 else ""
+    click.echo(
+        f"loaded {count:,} events from {source} into {raw_schema}.{TABLE_NAME} "
+        f"({_where(target, duckdb_path)}) in {seconds:.1f} s{rate}"
+    )
+
+
+def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
+    """`key=value` pairs; values are read as JSON when they parse (numbers,
+    booleans, null), else as text."""
+    parsed: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--var")
+        try:
+            parsed[key.strip()] = json.loads(raw)
+        except ValueError:
+            parsed[key.strip()] = raw
+    return parsed
+
+
+def _require_raw_table(target: str, raw_schema: str, duckdb_path: Path) -> None:
+    if not raw_table_exists(target, raw_schema=raw_schema, duckdb_path=duckdb_path):  # type: ignore[arg-type]
+        raise click.ClickException(
+            f"no raw table {raw_schema}.{TABLE_NAME} in {_where(target, duckdb_path)}: "
+            "run `conversation-analytics load` first"
+        )
+
+
+def _run_build(
+    target: str,
+    duckdb_path: Path,
+    *,
+    extra: list[str],
+    variables: dict[str, Any],
+) -> None:
+    dbt_runner.run_dbt(
+        ["build", *extra],
+        target=target,
+        vars=variables or None,
+        duckdb_file=duckdb_path if target == "duckdb" else None,
+    )
+
+
+@cli.command()
+@target_option
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option(
+    "--select", "-s", "selects", multiple=True, metavar="SELECTOR",
+    help="dbt node selection (repeatable), e.g. marts or +conversation_metrics_daily.",
+)
+@click.option(
+    "--var", "variables", multiple=True, metavar="KEY=VALUE",
+    help="dbt var (repeatable), e.g. --var inactivity_timeout_minutes=45.",
+)
+@raw_schema_option(None)
+@duckdb_path_option
+def build(
+    target: str,
+    full_refresh: bool,
+    selects: tuple[str, ...],
+    variables: tuple[str, ...],
+    raw_schema: str | None,
+    duckdb_path: Path,
+) -> None:
+    """Run `dbt build` (models and tests) on the target."""
+    parsed = _parse_vars(variables)
+    if raw_schema is not None:
+        parsed["raw_schema"] = raw_schema
+    _require_raw_table(target, str(parsed.get("raw_schema", DEFAULT_RAW_SCHEMA)), duckdb_path)
+    extra = ["--full-refresh"] if full_refresh else []
+    for selector in selects:
+        extra += ["--select", selector]
+    began = time.perf_counter()
+    _run_build(target, duckdb_path, extra=extra, variables=parsed)
+    click.echo(f"dbt build on {target} passed in {time.perf_counter() - began:.1f} s")
+
+
+@cli.command()
+@target_option
+@click.option(
+    "--days", type=click.IntRange(min=1), default=None,
+    help="Only the N days up to the latest started_date.  [default: all data]",
+)
+@duckdb_path_option
+def report(target: str, days: int | None, duckdb_path: Path) -> None:
+    """Print the headline metrics, per agent, and the top abandon turns."""
+    result = build_report(target, days=days, duckdb_path=duckdb_path)  # type: ignore[arg-type]
+    click.echo(render_report(result))
+
+
+@cli.command()
+@click.option(
+    "--conversations", type=click.IntRange(min=1), default=DEMO_CONVERSATIONS,
+    show_default=True, help="How many conversations to simulate.",
+)
+@click.option(
+    "--days", type=click.IntRange(min=1), default=DEMO_DAYS, show_default=True,
+    help="Days of history, ending today.",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@duckdb_path_option
+def demo(conversations: int, days: int, seed: int, duckdb_path: Path) -> None:
+    """Simulate a month of messy events into DuckDB, build the marts, print the report."""
+    began = time.perf_counter()
+    first = _start_date(None, days)
+    with _step(f"[1/4] simulate {conversations:,} conversations over {days} days"):
+        result = run_simulation(conversations, first, days, seed, faults=True)
+    with _step(f"[2/4] load {len(result.events):,} events into {duckdb_path}"):
+        load_events(result.events, "duckdb", replace=True, duckdb_path=duckdb_path)
+    with _step("[3/4] dbt build (models and tests)"):
+        _run_build("duckdb", duckdb_path, extra=["--quiet"], variables={})
+    with _step("[4/4] report"):
+        text = render_report(build_report("duckdb", duckdb_path=duckdb_path))
+    click.echo()
+    click.echo(text)
+    click.echo()
+    default_path = str(duckdb_path) == dbt_runner.DEFAULT_DUCKDB_PATH
+    path_option = "" if default_path else f" --duckdb-path {duckdb_path}"
+    click.echo(
+        f"demo finished in {time.perf_counter() - began:.1f} s; explore {duckdb_path} "
+        "(schemas analytics_marts, analytics_staging) or run "
+        f"`conversation-analytics report --days 7{path_option}`"
+    )
+
+
+@cli.command(
+    "bench-tracker",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def bench_tracker(ctx: click.Context, args: tuple[str, ...]) -> None:
+    """The tracker's cost per call and throughput into each store; arguments go
+    to the benchmark (see `bench-tracker --help`)."""
+    try:
+        from conversation_analytics.tracker import bench
+    except ImportError as exc:
+        if "--help" in args or "-h" in args:
+            click.echo(ctx.get_help())
+        raise click.ClickException(
+            f"the tracker benchmark is not available (cannot import "
+            f"conversation_analytics.tracker.bench: {exc}): reinstall the package "
+            "with `pip install -e .`"
+        ) from None
+    try:
+        code = bench.main(list(args))
+    except SystemExit as exc:  # argparse exits for --help and bad arguments
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    ctx.exit(code or 0)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the command line, hiding tracebacks of
+    unexpected errors unless CA_DEBUG=1."""
+    try:
+        cli.main(args=argv, prog_name="conversation-analytics")
+    except Exception as exc:  # noqa: BLE001 - last resort, see docstring
+        if os.environ.get("CA_DEBUG") == "1":
+            raise
+        _fail(
+            f"unexpected {type(exc).__name__}: {_one_line(exc)} "
+            "(rerun with CA_DEBUG=1 for the traceback, and please report it)"
+        )
+
+
+if __name__ == "__main__":
+    main()
