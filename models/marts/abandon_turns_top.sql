@@ -25,7 +25,7 @@ abandons_ranked as (
     select
         window_days,
         row_number() over (
-            partition by window_days order by abandon_count desc, abandon_turn
+            partition by window_days order by abandon_count desc, abandon_turn asc
         ) as abandon_rank,
         abandon_turn,
         abandon_count

@@ -37,7 +37,7 @@ reach_counted as (
             abandons_counted.started_date = conversations.started_date
             and abandons_counted.agent_id = conversations.agent_id
             and abandons_counted.channel = conversations.channel
-            and conversations.user_turns >= abandons_counted.abandon_turn
+            and abandons_counted.abandon_turn <= conversations.user_turns
     group by
         abandons_counted.started_date,
         abandons_counted.agent_id,

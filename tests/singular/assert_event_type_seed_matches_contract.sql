@@ -12,19 +12,31 @@ seeded as (
 validated as (
 
     {% for event_type in conversation_analytics.event_types() -%}
-    select '{{ event_type }}' as event_type
-    {% if not loop.last %}union all{% endif %}
+        select '{{ event_type }}' as event_type
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
 differences as (
 
-    select event_type, 'only in the seed' as problem from seeded
-    where event_type not in (select event_type from validated)
+    select
+        seeded.event_type,
+        'only in the seed' as problem
+    from seeded
+    left join validated
+        on seeded.event_type = validated.event_type
+    where validated.event_type is null
+
     union all
-    select event_type, 'only in macro event_types' as problem from validated
-    where event_type not in (select event_type from seeded)
+
+    select
+        validated.event_type,
+        'only in macro event_types' as problem
+    from validated
+    left join seeded
+        on validated.event_type = seeded.event_type
+    where seeded.event_type is null
 
 )
 

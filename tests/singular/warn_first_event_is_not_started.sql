@@ -24,6 +24,8 @@ first_events as (
 
 )
 
-select conversation_id, event_type as first_event_type
+select
+    conversation_id,
+    event_type as first_event_type
 from first_events
 where event_rank = 1 and event_type != 'started'

@@ -50,8 +50,8 @@ conversations_windowed as (
     from windows_anchored
     left join conversations
         on
-            conversations.started_at > windows_anchored.window_start_at
-            and conversations.started_at <= windows_anchored.as_of_at
+            windows_anchored.window_start_at < conversations.started_at
+            and windows_anchored.as_of_at >= conversations.started_at
 
 )
 

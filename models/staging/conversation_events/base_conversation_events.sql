@@ -39,7 +39,9 @@ validated as (
             when
                 event_type is null
                 or event_type not in (
-                    '{{ conversation_analytics.event_types() | join("', '") }}'
+                    {%- for known_type in conversation_analytics.event_types() %}
+                        '{{ known_type }}'{{ ',' if not loop.last }}
+                    {%- endfor %}
                 )
                 then 'unknown_event_type'
         end as rejection_reason
