@@ -166,6 +166,7 @@ class BatchWriter:
 
     def _drop_queue_full(self, row: Row) -> None:
         self._count_drop([row], "queue_full")
+        self._unreported_drops[row[3]] += 1
         now = time.monotonic()
         if now - self._last_drop_log >= self.settings.drop_log_interval:
             self._report_drops(now)
@@ -178,7 +179,6 @@ class BatchWriter:
         stats.dropped_by_reason[reason] += len(rows)
         for row in rows:
             stats.dropped_by_type[row[3]] += 1
-            self._unreported_drops[row[3]] += 1
         if self._on_drop is not None:
             try:
                 self._on_drop(rows, reason)
@@ -264,7 +264,6 @@ class BatchWriter:
                         error,
                     )
                     self._count_drop(batch, "rejected_by_store")
-                    self._unreported_drops.clear()
                     return
                 self.stats.retries += 1
                 delay = min(settings.backoff_max, settings.backoff_initial * 2 ** (attempt - 1))
@@ -339,11 +338,11 @@ class BatchWriter:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await self._task
+            self._report_drops()
             left = self._inflight + self._buffer
             self._inflight, self._buffer = [], []
             if left:
                 self._count_drop(left, "unwritten_at_close")
-                self._unreported_drops.clear()
                 logger.error(
                     "conversation tracker closed with %d events unwritten after %.1fs "
                     "(%s): DROPPED them",

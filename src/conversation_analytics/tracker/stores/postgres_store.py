@@ -15,9 +15,11 @@ variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
 from __future__ import annotations
 
 import logging
+import os
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
 from ...contract import RAW_COLUMNS
@@ -33,6 +35,10 @@ from .base import Row
 logger = logging.getLogger("conversation_analytics.tracker")
 
 _BATCH_TABLE = "ca_tracker_batch"
+
+APPLICATION_NAME = "conversation-analytics-tracker"
+"""The `application_name` of the store's sessions, unless the conninfo or
+PGAPPNAME sets one: it makes them easy to find in pg_stat_activity."""
 
 _UNIQUE_ID_INDEX_SQL = """
 select exists (
@@ -105,15 +111,18 @@ class PostgresStore:
 
     async def open(self) -> None:
         if self._pool is None:
+            named = "application_name" in conninfo_to_dict(self.conninfo) or os.environ.get(
+                "PGAPPNAME"
+            )
             self._pool = AsyncConnectionPool(
                 self.conninfo,
+                kwargs={} if named else {"application_name": APPLICATION_NAME},
                 min_size=1,
                 max_size=self.max_connections,
                 open=False,
                 timeout=self.connect_timeout,
                 reconnect_timeout=max(60.0, self.connect_timeout),
                 name="conversation-analytics-tracker",
-                check=AsyncConnectionPool.check_connection,
             )
         if self._owns_pool and self._pool.closed:
             await self._pool.open(wait=False)

@@ -1,0 +1,140 @@
+"""Helpers shared by the tracker's tests: faulty stores, the example module,
+and a per-module PostgreSQL database."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from conversation_analytics.tracker import EventStore, Row
+
+EXAMPLE_PATH = Path(__file__).resolve().parents[2] / "examples" / "instrumented_agent.py"
+
+
+def load_example() -> ModuleType:
+    """`examples/instrumented_agent.py` as a module (examples/ is not a package)."""
+    name = "instrumented_agent_example"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, EXAMPLE_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class FlakyStore:
+    """Wraps a store; its first `failures` writes raise `error`.
+
+    With `fail_after_write`, a failing write first reaches the inner store:
+    the ambiguous failure (committed, but the caller never heard) that makes
+    delivery at-least-once.
+    """
+
+    def __init__(
+        self,
+        inner: EventStore,
+        failures: int = 2,
+        error: type[Exception] = ConnectionError,
+        fail_after_write: bool = False,
+    ) -> None:
+        self.inner = inner
+        self.failures_left = failures
+        self.error = error
+        self.fail_after_write = fail_after_write
+        self.attempts = 0
+
+    @property
+    def name(self) -> str:
+        return f"flaky({self.inner.name})"
+
+    async def open(self) -> None:
+        await self.inner.open()
+
+    async def write(self, rows: list[Row]) -> None:
+        self.attempts += 1
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            if self.fail_after_write:
+                await self.inner.write(rows)
+            raise self.error(f"injected failure ({self.failures_left} more to come)")
+        await self.inner.write(rows)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def is_transient(self, error: BaseException) -> bool:
+        return isinstance(error, ConnectionError) or self.inner.is_transient(error)
+
+
+class DownStore:
+    """A store that is down: every call fails at once, or hangs with `hang`."""
+
+    def __init__(self, hang: bool = False) -> None:
+        self.hang = hang
+        self.attempts = 0
+
+    @property
+    def name(self) -> str:
+        return "down"
+
+    async def open(self) -> None:
+        await self._fail()
+
+    async def write(self, rows: list[Row]) -> None:
+        await self._fail()
+
+    async def _fail(self) -> None:
+        self.attempts += 1
+        if self.hang:
+            await asyncio.Event().wait()
+        raise ConnectionRefusedError("the store is down")
+
+    async def close(self) -> None:
+        return None
+
+    def is_transient(self, error: BaseException) -> bool:
+        return True
+
+
+def _require_postgres() -> bool:
+    return os.environ.get("CA_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="module", name="postgres_conninfo")
+def module_postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database for the test module on the server of the PG* variables.
+
+    Skips when the server cannot be reached, unless CA_REQUIRE_POSTGRES=1,
+    in which case the test fails and says why. (Same contract as the shared
+    conftest fixture of this name; imported where that one is not available.)
+    """
+    try:
+        admin = psycopg.connect("", autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        message = f"PostgreSQL not reachable through PG* variables: {exc}"
+        if _require_postgres():
+            pytest.fail(message)
+        pytest.skip(message)
+    module = request.module.__name__.rsplit(".", 1)[-1].lower()
+    name = f"ca_{module}_{uuid.uuid4().hex[:8]}"[:63]
+    with admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        try:
+            yield make_conninfo("", dbname=name)
+        finally:
+            admin.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
