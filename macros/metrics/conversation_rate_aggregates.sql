@@ -25,8 +25,8 @@
         {{ round_to('sum(satisfaction_score) / nullif(' ~ total ~ ', 0)', 3) }}
             as avg_satisfaction_score,
         {{ round_to(pct('sum(rephrase_count)', 'sum(user_turns)'), 1) }} as rephrase_rate,
-        coalesce(sum(user_turns), 0) as sum_user_turns,
+        cast(coalesce(sum(user_turns), 0) as {{ dbt.type_bigint() }}) as sum_user_turns,
         coalesce(sum(duration_seconds), 0) as sum_duration_seconds,
         coalesce(sum(satisfaction_score), 0) as sum_satisfaction_score,
-        coalesce(sum(rephrase_count), 0) as sum_rephrase_count
+        cast(coalesce(sum(rephrase_count), 0) as {{ dbt.type_bigint() }}) as sum_rephrase_count
 {%- endmacro %}
