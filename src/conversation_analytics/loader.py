@@ -20,7 +20,6 @@ event's; a naive timestamp is taken to be UTC.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import closing
@@ -43,6 +42,7 @@ from conversation_analytics.raw_table import (
     create_schema_sql,
     create_table_sql,
     qualified_name,
+    quote_ident,
 )
 
 DEFAULT_BATCH_SIZE = 50_000
@@ -263,19 +263,25 @@ def _load_duckdb(
     metadata_type: MetadataType,
     duckdb_path: str | os.PathLike[str] | None,
 ) -> int:
-    table = qualified_name(raw_schema)
     cast = "json" if metadata_type == "json" else "varchar"
     columns = ", ".join(f'"{c}"' for c in RAW_COLUMNS)
-    insert = (
-        f"insert into {table} ({columns}) select unnest($1::varchar[]), "
-        "unnest($2::varchar[]), unnest($3::varchar[]), unnest($4::varchar[]), "
-        f"unnest($5::timestamptz[]), unnest($6::varchar[])::{cast}"
-    )
     written = 0
     with closing(connect_duckdb(duckdb_path)) as connection:
         try:
+            # Names are qualified with the database (catalog) too: DuckDB names
+            # it after the file, and `raw.duckdb` would make "raw" ambiguous.
+            row = connection.execute("select current_database()").fetchone()
+            catalog = str(row[0]) if row else "memory"
+            table = f"{quote_ident(catalog)}.{qualified_name(raw_schema)}"
+            insert = (
+                f"insert into {table} ({columns}) select unnest($1::varchar[]), "
+                "unnest($2::varchar[]), unnest($3::varchar[]), unnest($4::varchar[]), "
+                f"unnest($5::timestamptz[]), unnest($6::varchar[])::{cast}"
+            )
             connection.execute("begin transaction")
-            _prepare_table(connection.execute, "duckdb", raw_schema, replace, metadata_type)
+            _prepare_table(
+                connection.execute, "duckdb", raw_schema, replace, metadata_type, catalog
+            )
             for batch in batches:
                 connection.execute(insert, _columns(batch, metadata_type))
                 written += len(batch)
@@ -299,7 +305,9 @@ def _load_postgres(
     with closing(connect_postgres(conninfo)) as connection:
         try:
             with connection.transaction(), connection.cursor() as cursor:
-                _prepare_table(cursor.execute, "postgres", raw_schema, replace, metadata_type)
+                _prepare_table(
+                    cursor.execute, "postgres", raw_schema, replace, metadata_type, None
+                )
                 for batch in batches:
                     with cursor.copy(copy_sql) as copy:
                         for row in zip(*_columns(batch, metadata_type), strict=True):
@@ -311,19 +319,30 @@ def _load_postgres(
 
 
 def _prepare_table(
-    execute: Any, target: Target, raw_schema: str, replace: bool, metadata_type: MetadataType
+    execute: Any,
+    target: Target,
+    raw_schema: str,
+    replace: bool,
+    metadata_type: MetadataType,
+    catalog: str | None,
 ) -> None:
-    execute(create_schema_sql(raw_schema))
+    """Create the schema and table (dropping the table first when `replace`),
+    qualified with `catalog` when one is given."""
+    schema_sql = create_schema_sql(raw_schema)
+    table_sql = create_table_sql(target, raw_schema, metadata_type)
+    table = qualified_name(raw_schema)
+    if catalog is not None:
+        qualified = f"{quote_ident(catalog)}.{table}"
+        schema_sql = f"create schema if not exists {quote_ident(catalog)}.{quote_ident(raw_schema)}"
+        table_sql = table_sql.replace(table, qualified, 1)
+        table = qualified
+    execute(schema_sql)
     if replace:
-        execute(f"drop table if exists {qualified_name(raw_schema)}")
-    execute(create_table_sql(target, raw_schema, metadata_type))
+        execute(f"drop table if exists {table}")
+    execute(table_sql)
 
 
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
-
-def events_per_second(count: int, seconds: float) -> float:
-    """Throughput for progress messages (0 when nothing was timed)."""
-    return count / seconds if seconds > 0 and math.isfinite(seconds) else 0.0
