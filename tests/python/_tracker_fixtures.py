@@ -1,21 +1,12 @@
-"""Helpers shared by the tracker's tests: faulty stores, the example module,
-and a per-module PostgreSQL database."""
+"""Helpers shared by the tracker's tests: faulty stores and the example module."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-
-import psycopg
-import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from conversation_analytics.tracker import EventStore, Row
 
@@ -108,33 +99,3 @@ class DownStore:
     def is_transient(self, error: BaseException) -> bool:
         return True
 
-
-def _require_postgres() -> bool:
-    return os.environ.get("CA_REQUIRE_POSTGRES") == "1"
-
-
-@pytest.fixture(scope="module", name="postgres_conninfo")
-def module_postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh database for the test module on the server of the PG* variables.
-
-    Skips when the server cannot be reached, unless CA_REQUIRE_POSTGRES=1,
-    in which case the test fails and says why. (Same contract as the shared
-    conftest fixture of this name; imported where that one is not available.)
-    """
-    try:
-        admin = psycopg.connect("", autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        message = f"PostgreSQL not reachable through PG* variables: {exc}"
-        if _require_postgres():
-            pytest.fail(message)
-        pytest.skip(message)
-    module = request.module.__name__.rsplit(".", 1)[-1].lower()
-    name = f"ca_{module}_{uuid.uuid4().hex[:8]}"[:63]
-    with admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        try:
-            yield make_conninfo("", dbname=name)
-        finally:
-            admin.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )

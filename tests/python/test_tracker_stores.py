@@ -14,7 +14,6 @@ import duckdb
 import psycopg
 import pytest
 
-from _tracker_fixtures import module_postgres_database  # noqa: F401 (a fixture)
 from conversation_analytics import raw_table
 from conversation_analytics.tracker import (
     BatchSettings,
