@@ -203,6 +203,32 @@ async def test_jsonl_store_cuts_a_failed_write_back_to_whole_lines(
     assert len(lines) == 8 and len({line["id"] for line in lines}) == 8
 
 
+async def test_jsonl_files_load_with_the_bulk_loader(tmp_path: Path) -> None:
+    """The files the JSON-lines store ships are what `conversation-analytics
+    load --input` reads: same ids, instants and metadata."""
+    from conversation_analytics import loader
+    from conversation_analytics.simulator import read_jsonl
+
+    async with ConversationTracker(JsonLinesStore(tmp_path / "out"), embedder="ngram") as tracker:
+        recorded = [
+            await tracker.started("c", None, channel="web"),
+            await tracker.user_message("c", "u", text="hello there"),
+            await tracker.feedback("c", "u", rating="negative"),
+        ]
+    [path] = (tmp_path / "out").glob("*.jsonl")
+    events = read_jsonl(path)
+    assert [(e.id, e.user_id, e.event_type, e.timestamp, e.metadata) for e in events] == [
+        (r.id, r.user_id, r.event_type, r.timestamp, r.metadata) for r in recorded
+    ]
+    database = tmp_path / "loaded.duckdb"
+    assert loader.load_events(events, "duckdb", duckdb_path=database) == 3
+    with duckdb.connect(str(database)) as con:
+        loaded = con.execute(
+            "select id, metadata->>'rating' from raw.conversation_events order by timestamp"
+        ).fetchall()
+    assert loaded == [(r.id, r.metadata.get("rating")) for r in recorded]
+
+
 # -- PostgreSQL ---------------------------------------------------------------------
 
 
