@@ -1,4 +1,5 @@
-{#- The schema that holds the project's helper functions (PostgreSQL). -#}
+{#- The schema that holds the project's helper functions (PostgreSQL),
+    quoted. -#}
 {% macro json_functions_schema() -%}
-    {{ target.schema }}
+    {{ adapter.quote(target.schema) }}
 {%- endmacro %}

@@ -1,8 +1,22 @@
+{{ config(
+    materialized='incremental',
+    unique_key='started_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ conversation_analytics.delete_touched_periods(
+        'started_date', conversation_analytics.touched_started_dates()
+    ) }}",
+) }}
+
 with
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
+    {% if is_incremental() -%}
+    -- Rebuild whole days: those on which a changed conversation has events.
+    where started_date in ({{ conversation_analytics.touched_started_dates() }})
+    {%- endif %}
 
 ),
 
@@ -30,7 +44,8 @@ reach_counted as (
         abandons_counted.channel,
         abandons_counted.abandon_turn,
         abandons_counted.abandon_count,
-        count(conversations.conversation_id) as conversations_reaching_turn
+        count(conversations.conversation_id) as conversations_reaching_turn,
+        {{ conversation_analytics.staged_watermark() }} as staged_at
     from abandons_counted
     left join conversations
         on

@@ -12,8 +12,8 @@ seeded as (
 validated as (
 
     {% for event_type in conversation_analytics.event_types() -%}
-        select '{{ event_type }}' as event_type
-        {% if not loop.last %}union all{% endif %}
+    select '{{ event_type }}' as event_type
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

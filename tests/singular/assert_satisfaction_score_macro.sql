@@ -20,15 +20,15 @@ with
 cases as (
 
     {% for name, positive, negative, completed, handoff, turns, expected in cases -%}
-        select
-            '{{ name }}' as case_name,
-            {{ positive }} as positive_feedback_count,
-            {{ negative }} as negative_feedback_count,
-            {{ completed | lower }} as was_completed,
-            {{ handoff | lower }} as had_handoff,
-            {{ turns }} as user_turns,
-            {{ expected }} as expected_score
-        {% if not loop.last %}union all{% endif %}
+    select
+        '{{ name }}' as case_name,
+        {{ positive }} as positive_feedback_count,
+        {{ negative }} as negative_feedback_count,
+        {{ completed | lower }} as was_completed,
+        {{ handoff | lower }} as had_handoff,
+        {{ turns }} as user_turns,
+        {{ expected }} as expected_score
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

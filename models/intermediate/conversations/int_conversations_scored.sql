@@ -55,7 +55,8 @@ outcomes_scored as (
         cast(conversations.started_at as date) as started_date,
         conversations.started_at,
         conversations.last_event_at,
-        conversations.completed_at
+        conversations.completed_at,
+        conversations.staged_at
     from conversations
     cross join as_of
 

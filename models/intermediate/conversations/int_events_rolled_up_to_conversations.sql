@@ -1,8 +1,24 @@
+{{ config(
+    materialized='incremental',
+    unique_key='conversation_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[
+        {'columns': ['conversation_id'], 'unique': true},
+        {'columns': ['staged_at']},
+    ] if target.type == 'postgres' else [],
+) }}
+
 with
 
 events as (
 
     select * from {{ ref('stg_conversation_events') }}
+    {% if is_incremental() -%}
+    -- Roll up again, from all their events, the conversations that received
+    -- an event since the last run.
+    where conversation_id in ({{ conversation_analytics.changed_conversations() }})
+    {%- endif %}
 
 ),
 
@@ -89,7 +105,8 @@ events_aggregated as (
         min(case when event_type = 'started' then event_at end) as first_started_at,
         min(event_at) as first_event_at,
         max(event_at) as last_event_at,
-        max(case when event_type = 'completed' then event_at end) as completed_at
+        max(case when event_type = 'completed' then event_at end) as completed_at,
+        max(staged_at) as staged_at
     from events
     group by conversation_id
 
@@ -123,7 +140,8 @@ rolled_up as (
             events_aggregated.first_started_at, events_aggregated.first_event_at
         ) as started_at,
         events_aggregated.last_event_at,
-        events_aggregated.completed_at
+        events_aggregated.completed_at,
+        events_aggregated.staged_at
     from events_aggregated
     left join users_ranked
         on

@@ -40,7 +40,7 @@ validated as (
                 event_type is null
                 or event_type not in (
                     {%- for known_type in conversation_analytics.event_types() %}
-                        '{{ known_type }}'{{ ',' if not loop.last }}
+                    '{{ known_type }}'{{ ',' if not loop.last }}
                     {%- endfor %}
                 )
                 then 'unknown_event_type'

@@ -1,9 +1,60 @@
+{%- set stg_columns = [
+    'event_id',
+    'conversation_id',
+    'user_id',
+    'event_type',
+    'channel',
+    'agent_id',
+    'model',
+    'tool_name',
+    'status',
+    'reason',
+    'rating',
+    'turn',
+    'message_length',
+    'response_length',
+    'input_tokens',
+    'output_tokens',
+    'total_turns',
+    'abandoned_at_turn',
+    'similarity_to_previous',
+    'latency_ms',
+    'is_exact_repeat',
+    'has_invalid_metadata',
+    'event_at',
+    'is_rephrase',
+] -%}
+
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[
+        {'columns': ['event_id'], 'unique': true},
+        {'columns': ['conversation_id']},
+        {'columns': ['staged_at']},
+    ] if target.type == 'postgres' else [],
+) }}
+
 with
 
 valid_events as (
 
-    select * from {{ ref('base_conversation_events') }}
-    where rejection_reason is null
+    select raw_events.* from {{ ref('base_conversation_events') }} as raw_events
+    where
+        raw_events.rejection_reason is null
+    {% if is_incremental() -%}
+    -- New ids, however late they arrive, and the copies in the lookback
+    -- window, which may be earlier copies of ids already staged.
+    and (
+        raw_events.event_at >= {{ conversation_analytics.lookback_cutoff() }}
+        or not exists (
+            select 1 from {{ this }} as staged
+            where staged.event_id = raw_events.event_id
+        )
+    )
+    {%- endif %}
 
 ),
 
@@ -109,6 +160,72 @@ rephrases_flagged as (
         ) as is_rephrase
     from metadata_extracted
 
+),
+
+{%- if is_incremental() %}
+
+copies_already_staged as (
+
+    select staged.* from {{ this }} as staged
+    where staged.event_id in (select flagged.event_id from rephrases_flagged as flagged)
+
+),
+
+copies_compared as (
+
+    -- A copy staged by an earlier run competes with the new ones under the
+    -- same order; on a full tie the staged copy stays, so reruns never flip.
+    select
+        candidates.*,
+        row_number() over (
+            partition by candidates.event_id
+            order by
+                candidates.event_at asc,
+                candidates.conversation_id asc,
+                candidates.event_type asc,
+                candidates.user_id asc nulls last,
+                candidates.is_already_staged desc
+        ) as staged_rank
+    from (
+        select
+            {{ stg_columns | join(', ') }},
+            0 as is_already_staged
+        from rephrases_flagged
+        union all
+        select
+            {{ stg_columns | join(', ') }},
+            1 as is_already_staged
+        from copies_already_staged
+    ) as candidates
+
+),
+
+new_events as (
+
+    -- Only events that are new or replace a staged copy are written.
+    select {{ stg_columns | join(', ') }}
+    from copies_compared
+    where staged_rank = 1 and is_already_staged = 0
+
+),
+
+{%- else %}
+
+new_events as (
+
+    select * from rephrases_flagged
+
+),
+
+{%- endif %}
+
+events_stamped as (
+
+    select
+        *,
+        {{ conversation_analytics.run_started_timestamp() }} as staged_at
+    from new_events
+
 )
 
-select * from rephrases_flagged
+select * from events_stamped
