@@ -1,0 +1,409 @@
+"""The semantic layer: `mf query` (dbt-metricflow) on DuckDB answers with the
+marts' numbers, at day, week and month grain, by agent, channel and model;
+the saved queries run; the extending guide's worked example builds and adds
+a working dimension and metric.
+
+One build per module, in a copy of the project: `mf` reads
+`<project>/target/semantic_manifest.json`, so the copy keeps the repository's
+own target/ untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from conversation_analytics import dbt_runner, loader
+from conversation_analytics.contract import EventRecord
+from conversation_analytics.report import round_half_up
+from conversation_analytics.simulator import run_simulation
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_PARTS = ("models", "macros", "seeds", "analyses", "tests/generic", "tests/singular")
+PROJECT_FILES = ("dbt_project.yml", "profiles.example.yml")
+MARTS = dbt_runner.layer_schema("duckdb", "marts")
+EXAMPLES_VARS = {"enable_examples": True}
+TIERS = ("free", "pro", "enterprise")
+TOLERANCE = 1e-9
+
+
+def executable(name: str) -> str:
+    """`dbt` or `mf` beside this Python (the venv), else on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"`{name}` is not installed: pip install -e '.[dev]'", pytrace=False)
+    return found
+
+
+def run_tool(
+    name: str, args: list[str], *, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(
+        [executable(name), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, (
+        f"{name} {' '.join(args)} failed ({completed.returncode}):\n"
+        f"{completed.stdout[-4000:]}\n{completed.stderr[-3000:]}"
+    )
+    return completed
+
+
+def tier_of(conversation_id: str) -> str:
+    """The customer tier the example's tracker would send (a stable hash)."""
+    return TIERS[zlib.crc32(conversation_id.encode()) % len(TIERS)]
+
+
+def with_customer_tiers(events: list[EventRecord]) -> tuple[list[EventRecord], dict[str, str]]:
+    """The events, with `customer_tier` added to every started event whose
+    metadata is an object: the key of docs/extending.md's worked example."""
+    out, sent = [], {}
+    for event in events:
+        is_started = isinstance(event.event_type, str) and (
+            event.event_type.strip().lower() == "started"
+        )
+        if is_started and isinstance(event.metadata, dict) and event.conversation_id:
+            tier = tier_of(event.conversation_id)
+            sent[event.conversation_id.strip()] = tier
+            event = replace(event, metadata={**event.metadata, "customer_tier": tier})
+        out.append(event)
+    return out, sent
+
+
+@dataclass
+class SemanticProject:
+    folder: Path
+    database: Path
+    env: dict[str, str]
+    tiers_sent: dict[str, str]
+
+    def mf(self, *args: str) -> list[dict[str, str]]:
+        """Run `mf query ARGS` and return its rows (CSV, full precision)."""
+        out = self.folder / "mf-out.csv"
+        out.unlink(missing_ok=True)
+        run_tool("mf", ["query", *args, "--csv", str(out), "--quiet"], cwd=self.folder,
+                 env=self.env)
+        assert out.is_file(), f"mf query {' '.join(args)} wrote no CSV"
+        with out.open(newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def relation(self, model: str) -> str:
+        """Where dbt built `model` (from the manifest, so folder configs can move it)."""
+        manifest = json.loads((self.folder / "target" / "manifest.json").read_text())
+        return manifest["nodes"][f"model.conversation_analytics.{model}"]["relation_name"]
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        with closing(duckdb.connect(str(self.database), read_only=True)) as connection:
+            return connection.execute(query).fetchall()
+
+
+@pytest.fixture(scope="module")
+def semantic_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SemanticProject]:
+    folder = tmp_path_factory.mktemp("semantic") / "project"
+    for part in PROJECT_PARTS:
+        shutil.copytree(REPO / part, folder / part)
+    for name in PROJECT_FILES:
+        shutil.copy2(REPO / name, folder / name)
+    profiles = folder / ".dbt"
+    profiles.mkdir()
+    shutil.copy2(REPO / "profiles.example.yml", profiles / "profiles.yml")
+    database = folder.parent / "semantic.duckdb"
+
+    simulation = run_simulation(600, date(2026, 10, 5), 28, seed=23, faults=True)
+    events, tiers_sent = with_customer_tiers(simulation.events)
+    loader.load_events(events, "duckdb", replace=True, duckdb_path=database)
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DBT_TARGET_PATH", "DBT_PROFILES_DIR", "DBT_PROJECT_DIR")
+    }
+    env.update(
+        DBT_PROFILES_DIR=str(profiles),
+        DBT_PROJECT_DIR=str(folder),
+        CA_TARGET="duckdb",
+        CA_DUCKDB_PATH=str(database),
+    )
+    # dbt in a subprocess: in-process, dbt-duckdb would keep the file locked
+    # against `mf`. Models, then the tests of the semantic layer and of the
+    # worked example (the whole project's tests run in the pipeline tests).
+    for command in (
+        ["seed"],
+        ["run"],
+        ["test", "--select", "path:models/semantic", "path:models/examples"],
+    ):
+        run_tool(
+            "dbt",
+            [
+                *command,
+                "--project-dir", str(folder),
+                "--profiles-dir", str(profiles),
+                "--target-path", str(folder / "target"),
+                "--vars", json.dumps(EXAMPLES_VARS),
+            ],
+            cwd=folder,
+            env=env,
+        )
+    assert (folder / "target" / "semantic_manifest.json").is_file()
+    yield SemanticProject(folder=folder, database=database, env=env, tiers_sent=tiers_sent)
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _number(value: str) -> float | None:
+    return None if value in ("", "None", "nan") else float(value)
+
+
+def _percent(fraction: str) -> float | None:
+    """An mf ratio (a fraction) as the marts publish a rate."""
+    value = _number(fraction)
+    return None if value is None else round_half_up(100 * value, 1)
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+
+
+# --- acceptance: mf query equals the marts -------------------------------------------
+
+
+def test_mf_completion_rate_by_week_and_agent_equals_agent_performance_weekly(
+    semantic_project: SemanticProject,
+) -> None:
+    rows = semantic_project.mf(
+        "--metrics", "completion_rate,conversations,completed_conversations",
+        "--group-by", "metric_time__week,conversation__agent_id",
+    )
+    mart = {
+        (_day(week), agent): (total, completed, rate)
+        for week, agent, total, completed, rate in semantic_project.sql(
+            "select week_start, agent_id, total_conversations, completed_conversations, "
+            f"completion_rate from {MARTS}.agent_performance_weekly"
+        )
+    }
+    answered = {
+        (_day(r["metric_time__week"]), r["conversation__agent_id"]): r for r in rows
+    }
+    assert answered.keys() == mart.keys()
+    assert len(mart) >= 10
+    for key, (total, completed, rate) in mart.items():
+        row = answered[key]
+        assert int(row["conversations"]) == total, key
+        assert int(row["completed_conversations"]) == completed, key
+        assert _percent(row["completion_rate"]) == rate, key
+        assert _close(float(row["completion_rate"]), completed / total), key
+
+
+def test_mf_rates_and_averages_by_day_agent_channel_equal_conversation_metrics_daily(
+    semantic_project: SemanticProject,
+) -> None:
+    rows = semantic_project.mf(
+        "--metrics",
+        "conversations,abandonment_rate,handoff_rate,rephrase_rate,average_turns,"
+        "average_completed_duration_seconds,average_satisfaction",
+        "--group-by", "metric_time__day,conversation__agent_id,conversation__channel",
+    )
+    mart = {
+        (_day(day), agent, channel): values
+        for day, agent, channel, *values in semantic_project.sql(
+            "select started_date, agent_id, channel, total_conversations, abandonment_rate, "
+            "handoff_rate, rephrase_rate, avg_turns, avg_duration_seconds, "
+            "avg_satisfaction_score, sum_satisfaction_score "
+            f"from {MARTS}.conversation_metrics_daily"
+        )
+    }
+    answered = {
+        (_day(r["metric_time__day"]), r["conversation__agent_id"], r["conversation__channel"]): r
+        for r in rows
+    }
+    assert answered.keys() == mart.keys()
+    for key, values in mart.items():
+        total, abandonment, handoff, rephrase, turns, duration, satisfaction, sum_score = values
+        row = answered[key]
+        assert int(row["conversations"]) == total, key
+        assert _percent(row["abandonment_rate"]) == abandonment, key
+        assert _percent(row["handoff_rate"]) == handoff, key
+        assert _percent(row["rephrase_rate"]) == rephrase, key
+        assert round_half_up(_number(row["average_turns"]), 1) == turns, key
+        assert round_half_up(_number(row["average_completed_duration_seconds"]), 0) == duration
+        assert round_half_up(_number(row["average_satisfaction"]), 3) == satisfaction, key
+        assert _close(_number(row["average_satisfaction"]), sum_score / total), key
+
+
+def test_mf_month_grain_re_aggregates_the_daily_sums(semantic_project: SemanticProject) -> None:
+    rows = semantic_project.mf(
+        "--metrics", "conversations,completion_rate,average_satisfaction",
+        "--group-by", "metric_time__month",
+    )
+    sums: dict[date, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    for day, total, completed, satisfaction in semantic_project.sql(
+        "select started_date, total_conversations, completed_conversations, "
+        f"sum_satisfaction_score from {MARTS}.conversation_metrics_daily"
+    ):
+        month = _day(day).replace(day=1)
+        sums[month][0] += total
+        sums[month][1] += completed
+        sums[month][2] += satisfaction
+    answered = {_day(r["metric_time__month"]): r for r in rows}
+    assert answered.keys() == sums.keys()
+    for month, (total, completed, satisfaction) in sums.items():
+        assert int(answered[month]["conversations"]) == total
+        assert _close(float(answered[month]["completion_rate"]), completed / total)
+        assert _close(float(answered[month]["average_satisfaction"]), satisfaction / total)
+
+
+def test_mf_model_dimension_equals_model_performance(semantic_project: SemanticProject) -> None:
+    rows = semantic_project.mf(
+        "--metrics", "model_conversations,model_completion_rate,model_agent_responses",
+        "--group-by", "metric_time__week,conversation_model__model",
+    )
+    mart = {
+        (_day(week), model): (total, rate, responses)
+        for week, model, total, rate, responses in semantic_project.sql(
+            "select week_start, model, total_conversations, completion_rate, agent_responses "
+            f"from {MARTS}.model_performance"
+        )
+    }
+    answered = {
+        (_day(r["metric_time__week"]), r["conversation_model__model"]): r for r in rows
+    }
+    assert answered.keys() == mart.keys()
+    for key, (total, rate, responses) in mart.items():
+        assert int(answered[key]["model_conversations"]) == total, key
+        assert _percent(answered[key]["model_completion_rate"]) == rate, key
+        assert int(answered[key]["model_agent_responses"]) == responses, key
+
+
+# --- saved queries ---------------------------------------------------------------------
+
+
+def test_saved_query_conversation_metrics_equals_the_daily_mart_totals(
+    semantic_project: SemanticProject,
+) -> None:
+    (row,) = semantic_project.mf("--saved-query", "conversation_metrics")
+    (totals,) = semantic_project.sql(
+        "select sum(total_conversations), sum(completed_conversations), "
+        "sum(abandoned_conversations), sum(handoff_conversations), sum(sum_user_turns), "
+        "sum(sum_duration_seconds), sum(sum_satisfaction_score) "
+        f"from {MARTS}.conversation_metrics_daily"
+    )
+    total, completed, abandoned, handoff, turns, duration, satisfaction = totals
+    assert int(row["conversations"]) == total
+    assert _close(float(row["completion_rate"]), completed / total)
+    assert _close(float(row["abandonment_rate"]), abandoned / total)
+    assert _close(float(row["handoff_rate"]), handoff / total)
+    assert _close(float(row["average_turns"]), turns / total)
+    assert _close(float(row["average_completed_duration_seconds"]), duration / completed)
+    assert _close(float(row["average_satisfaction"]), satisfaction / total)
+
+
+def test_saved_query_abandon_turns_equals_conversation_drop_off(
+    semantic_project: SemanticProject,
+) -> None:
+    rows = semantic_project.mf("--saved-query", "abandon_turns")
+    mart = dict(
+        semantic_project.sql(
+            "select abandon_turn, sum(abandon_count) "
+            f"from {MARTS}.conversation_drop_off group by abandon_turn"
+        )
+    )
+    answered = {
+        int(r["conversation__abandoned_at_turn"]): int(r["abandoned_conversations"])
+        for r in rows
+    }
+    assert answered == mart
+    assert sum(answered.values()) > 0
+
+
+def test_every_metric_and_saved_query_is_documented(semantic_project: SemanticProject) -> None:
+    manifest = json.loads(
+        (semantic_project.folder / "target" / "semantic_manifest.json").read_text()
+    )
+    metrics = {m["name"]: m for m in manifest["metrics"]}
+    for name in (
+        "conversations", "completion_rate", "abandonment_rate", "handoff_rate",
+        "rephrase_rate", "average_turns", "average_completed_duration_seconds",
+        "average_satisfaction",
+    ):
+        assert name in metrics, name
+    for ratio in ("completion_rate", "abandonment_rate", "handoff_rate", "rephrase_rate"):
+        assert metrics[ratio]["type"] == "ratio"
+    undocumented = [
+        m["name"] for m in manifest["metrics"] if not (m.get("description") and m.get("label"))
+    ]
+    assert undocumented == []
+    assert all(q.get("description") for q in manifest["saved_queries"])
+    models = {m["name"]: m for m in manifest["semantic_models"]}
+    dimensions = {d["name"] for d in models["conversations"]["dimensions"]}
+    assert {"agent_id", "channel", "outcome", "started_at"} <= dimensions
+    assert {d["name"] for d in models["conversation_models"]["dimensions"]} >= {"model"}
+    assert manifest["project_configuration"]["time_spines"]
+
+
+# --- the extending guide's worked example ---------------------------------------------------
+
+
+def test_worked_example_adds_a_dimension_and_a_metric(semantic_project: SemanticProject) -> None:
+    rows = semantic_project.mf(
+        "--metrics", "conversations,example_quick_resolution_rate",
+        "--group-by", "conversation__customer_tier",
+    )
+    by_tier = {r["conversation__customer_tier"]: r for r in rows}
+    # Every tier the tracker sent, plus 'unknown' for conversations whose
+    # started event was lost or rejected.
+    assert set(TIERS) <= by_tier.keys() <= {*TIERS, "unknown"}
+
+    example = semantic_project.relation("example_conversation_customer_tiers")
+    built = dict(semantic_project.sql(f"select conversation_id, customer_tier from {example}"))
+    (conversation_count,) = semantic_project.sql(
+        f"select count(*) from {MARTS}.fct_conversations"
+    )[0]
+    assert len(built) == conversation_count
+    wrong = {
+        cid: tier
+        for cid, tier in built.items()
+        if tier != "unknown" and tier != semantic_project.tiers_sent.get(cid)
+    }
+    assert wrong == {}
+    unknown = sum(1 for tier in built.values() if tier == "unknown")
+    assert unknown < 0.1 * conversation_count
+
+    for tier, row in by_tier.items():
+        ids = [cid for cid, t in built.items() if t == tier]
+        assert int(row["conversations"]) == len(ids), tier
+        (quick,) = semantic_project.sql(
+            f"select count(*) from {example} "
+            f"where customer_tier = '{tier}' and was_completed and user_turns <= 3"
+        )[0]
+        assert _close(float(row["example_quick_resolution_rate"]), quick / len(ids)), tier
