@@ -1,0 +1,257 @@
+"""The dashboard: one self-contained HTML page, checked in Debian's headless
+Chromium (no console error, no network request, charts that draw) and
+against the marts (the headline numbers shown are the marts').
+
+Chromium comes from scripts/install-chromium.sh (the test setup runs it).
+Set CA_SKIP_BROWSER_TESTS=1 to skip the browser tests on a machine without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conversation_analytics import dashboard, dbt_runner, loader
+from conversation_analytics.report import round_half_up
+from conversation_analytics.simulator import run_simulation
+from headless_chromium import Browser, PageReport, decode_png, file_url, find_chromium, open_page
+
+REPO = Path(__file__).resolve().parents[2]
+MARTS = dbt_runner.layer_schema("duckdb", "marts")
+WHITE = (255, 255, 255)
+
+
+@dataclass
+class Built:
+    database: Path
+    page: Path
+    data: dashboard.DashboardData
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        with closing(loader.connect_duckdb(self.database, must_exist=True)) as connection:
+            return connection.execute(query).fetchall()
+
+
+@pytest.fixture(scope="module")
+def built(dbt_scratch: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    folder = tmp_path_factory.mktemp("dashboard")
+    database = folder / "dashboard.duckdb"
+    simulation = run_simulation(700, date(2026, 10, 5), 28, seed=31, faults=True)
+    loader.load_events(simulation.events, "duckdb", replace=True, duckdb_path=database)
+    for command in ("seed", "run"):
+        dbt_runner.run_dbt([command, "--quiet"], project_dir=REPO, duckdb_file=database)
+    data = dashboard.gather_dashboard("duckdb", duckdb_path=database, project_dir=REPO)
+    page = dashboard.write_dashboard("duckdb", folder / "out" / "dashboard.html",
+                                     duckdb_path=database)
+    return Built(database=database, page=page, data=data)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if os.environ.get("CA_SKIP_BROWSER_TESTS") == "1":
+        pytest.skip("CA_SKIP_BROWSER_TESTS=1")
+    found = find_chromium()
+    if found is None:
+        pytest.fail(
+            "no Chromium on PATH: run scripts/install-chromium.sh (Debian's chromium "
+            "package), or set CA_SKIP_BROWSER_TESTS=1",
+            pytrace=False,
+        )
+    return found
+
+
+@dataclass
+class Loaded:
+    report: PageReport
+    metrics: dict[str, str]
+    ready: str | None
+    charts: list[dict[str, Any]]
+    chart_images: list[tuple[str, int, float]]
+    page_image: tuple[int, float]
+    league_alert_cells: int
+    daily_points: int
+
+
+@pytest.fixture(scope="module")
+def loaded(built: Built, chromium: str) -> Iterator[Loaded]:
+    with open_page(file_url(built.page), executable=chromium) as (browser, report):
+        loaded = _inspect(browser, report)
+    yield loaded
+
+
+def _inspect(browser: Browser, report: PageReport) -> Loaded:
+    metrics = dict(
+        browser.evaluate(
+            "Array.from(document.querySelectorAll('[data-metric]'))"
+            ".map(e => [e.dataset.metric, e.textContent])"
+        )
+    )
+    charts = browser.evaluate(
+        "Array.from(document.querySelectorAll('svg.chart')).map(e => {"
+        " const r = e.getBoundingClientRect();"
+        " return {label: e.getAttribute('aria-label'), x: r.x + window.scrollX,"
+        " y: r.y + window.scrollY, width: r.width, height: r.height,"
+        " marks: e.querySelectorAll('rect.bar, polyline.series, circle').length}; })"
+    )
+    images = []
+    for chart in charts:
+        if chart["width"] < 1 or chart["height"] < 1:
+            images.append((chart["label"], 0, 0.0))
+            continue
+        clip = {k: chart[k] for k in ("x", "y", "width", "height")}
+        image = decode_png(browser.screenshot(clip))
+        images.append((chart["label"], image.distinct_colors(), image.share_unlike(WHITE)))
+    whole = decode_png(browser.screenshot())
+    return Loaded(
+        report=report,
+        metrics=metrics,
+        ready=browser.evaluate("document.documentElement.getAttribute('data-dashboard-ready')"),
+        charts=charts,
+        chart_images=images,
+        page_image=(whole.distinct_colors(), whole.share_unlike(WHITE)),
+        league_alert_cells=browser.evaluate(
+            "document.querySelectorAll('#league-table td.alert').length"
+        ),
+        daily_points=browser.evaluate("document.querySelectorAll('#daily-rates circle').length"),
+    )
+
+
+# --- the page on its own ------------------------------------------------------------------
+
+
+def test_page_is_one_self_contained_file(built: Built) -> None:
+    text = built.page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    # Nothing to fetch: no external script, stylesheet, image, font or frame.
+    assert not re.search(r"<script[^>]+src=", text)
+    assert not re.search(r"<link[^>]+rel=\"stylesheet\"", text)
+    assert not re.search(r"(src|href)=\"(https?:)?//", text)
+    assert not re.search(r"url\((?!data:)", text)
+    assert "@import" not in text
+    assert "default-src 'none'" in text  # and a CSP that would block it anyway
+    embedded = re.search(
+        r'<script type="application/json" id="dashboard-data">(.*?)</script>', text, re.S
+    )
+    assert embedded is not None
+    assert json.loads(embedded.group(1))["headline"]["total_conversations"] > 0
+
+
+def test_dashboard_data_re_aggregates_the_marts(built: Built) -> None:
+    data = built.data
+    (total, completed, handoff) = built.sql(
+        "select count(*), count(case when was_completed then 1 end), "
+        f"count(case when had_handoff then 1 end) from {MARTS}.fct_conversations"
+    )[0]
+    assert data.headline.total_conversations == total
+    assert data.headline.completion_rate == round_half_up(100 * completed / total, 1)
+    assert data.headline.handoff_rate == round_half_up(100 * handoff / total, 1)
+    assert sum(d.total_conversations for d in data.daily) == total
+    # The drop-off curve starts with everyone and only falls.
+    shares = [t.still_going_share for t in data.turns]
+    assert shares[0] == 100.0
+    assert all(a >= b for a, b in zip(shares, shares[1:], strict=False))
+    (abandoned,) = built.sql(f"select sum(abandon_count) from {MARTS}.conversation_drop_off")[0]
+    assert sum(t.abandoned for t in data.turns) <= abandoned
+    assert sum(b.conversations for b in data.satisfaction_bins) == total
+    assert sum(g.conversations for g in data.coverage) == total
+    (explicit,) = built.sql(
+        f"select count(*) from {MARTS}.fct_conversations "
+        "where positive_feedback_count + negative_feedback_count > 0"
+    )[0]
+    assert next(g for g in data.coverage if g.key == "explicit").conversations == explicit
+    alerts = built.sql(
+        f"select week_start, agent_id from {MARTS}.agent_performance_weekly "
+        "where completion_rate_alert"
+    )
+    assert {(w, a) for w, a, _ in data.alerts} == set(alerts)
+    (calls,) = built.sql(f"select sum(total_calls) from {MARTS}.tool_usage")[0]
+    assert sum(t.total_calls for t in data.tools) == calls
+
+
+def test_write_dashboard_says_what_to_do_without_marts(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.duckdb"
+    with closing(loader.connect_duckdb(empty)):
+        pass
+    with pytest.raises(dashboard.DashboardError, match="conversation-analytics build"):
+        dashboard.write_dashboard("duckdb", tmp_path / "x.html", duckdb_path=empty)
+
+
+# --- acceptance: in headless Chromium -------------------------------------------------------
+
+
+def test_page_loads_without_console_errors_or_network_requests(loaded: Loaded) -> None:
+    assert loaded.ready == "true"  # the inline script ran to its end
+    assert loaded.report.console_errors == []
+    assert loaded.report.exceptions == []
+    assert loaded.report.log_errors == []
+    assert loaded.report.network_requests() == []
+    assert loaded.report.requests == [loaded.report.url]  # the page itself, from disk
+
+
+def test_charts_render(loaded: Loaded, built: Built) -> None:
+    labels = [chart["label"] for chart in loaded.charts]
+    for expected in (
+        "Daily rates, percent",
+        "Share of conversations still going at each turn",
+        "Share of conversations abandoned at each turn",
+        "Satisfaction score distribution",
+        "Explicit vs implicit coverage",
+        "Completion rate of conversations using each tool",
+        "Completion rate of conversations each model answered in",
+    ):
+        assert expected in labels
+    for chart in loaded.charts:
+        assert chart["width"] > 100 and chart["height"] > 30, chart
+        assert chart["marks"] > 0, chart
+    for label, colors, inked in loaded.chart_images:
+        # Not blank: several colours, and a fair part of the box drawn on.
+        assert colors >= 4, (label, colors)
+        assert inked > 0.02, (label, inked)
+    page_colors, page_inked = loaded.page_image
+    assert page_colors > 50 and page_inked > 0.2
+    # Three series, one point per day with conversations.
+    assert loaded.daily_points == 3 * len(built.data.daily)
+
+
+def test_headline_numbers_shown_equal_the_marts(loaded: Loaded, built: Built) -> None:
+    (row,) = built.sql(
+        "select sum(total_conversations), sum(completed_conversations), "
+        "sum(abandoned_conversations), sum(handoff_conversations), sum(sum_user_turns), "
+        "sum(sum_duration_seconds), sum(sum_satisfaction_score) "
+        f"from {MARTS}.conversation_metrics_daily"
+    )
+    total, completed, abandoned, handoff, turns, duration, satisfaction = row
+    (fact_total,) = built.sql(f"select count(*) from {MARTS}.fct_conversations")[0]
+    assert total == fact_total
+    expected = {
+        "total_conversations": f"{total:,}",
+        "completion_rate": f"{round_half_up(100 * completed / total, 1):.1f} %",
+        "abandonment_rate": f"{round_half_up(100 * abandoned / total, 1):.1f} %",
+        "handoff_rate": f"{round_half_up(100 * handoff / total, 1):.1f} %",
+        "avg_turns": f"{round_half_up(turns / total, 1):.1f}",
+        "avg_duration_seconds": f"{round_half_up(duration / completed, 0):,.0f}",
+        "avg_satisfaction_score": f"{round_half_up(satisfaction / total, 3):.3f}",
+    }
+    assert loaded.metrics == expected
+
+
+def test_league_table_highlights_the_alerts_of_the_weeks_shown(
+    loaded: Loaded, built: Built
+) -> None:
+    weeks = built.data.weeks
+    alerts = built.sql(
+        f"select count(*) from {MARTS}.agent_performance_weekly where completion_rate_alert "
+        f"and week_start >= cast('{weeks[0].isoformat()}' as date)"
+    )[0][0]
+    assert loaded.league_alert_cells == alerts
+    # The simulator degrades one agent for a week: the page must show it.
+    assert alerts >= 1
