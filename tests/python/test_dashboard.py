@@ -13,12 +13,13 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from conversation_analytics import dashboard, dbt_runner, loader
 from conversation_analytics.report import round_half_up
@@ -255,3 +256,38 @@ def test_league_table_highlights_the_alerts_of_the_weeks_shown(
     assert loaded.league_alert_cells == alerts
     # The simulator degrades one agent for a week: the page must show it.
     assert alerts >= 1
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_dashboard_on_postgres_shows_what_duckdb_shows(
+    postgres_conninfo: str, dbt_scratch: Path, tmp_path: Path
+) -> None:
+    """The page's queries are portable: the same events give the same figures."""
+    events = run_simulation(150, date(2026, 10, 5), 14, seed=37, faults=True).events
+    database = tmp_path / "parity.duckdb"
+    loader.load_events(events, "duckdb", replace=True, duckdb_path=database)
+    loader.load_events(events, "postgres", replace=True, conninfo=postgres_conninfo)
+    settings = conninfo_to_dict(postgres_conninfo)
+    env = {
+        "PGHOST": str(settings.get("host", "")),
+        "PGPORT": str(settings.get("port", "")),
+        "PGUSER": str(settings.get("user", "")),
+        "PGDATABASE": str(settings["dbname"]),
+    }
+    with dbt_runner.environment(env):
+        for command in ("seed", "run"):
+            dbt_runner.run_dbt([command, "--quiet"], target="postgres", project_dir=REPO)
+            dbt_runner.run_dbt([command, "--quiet"], project_dir=REPO, duckdb_file=database)
+        on_postgres = dashboard.gather_dashboard("postgres", conninfo=postgres_conninfo)
+    on_duckdb = dashboard.gather_dashboard("duckdb", duckdb_path=database)
+    ignore = {"target", "schema", "generated_at"}
+    left, right = asdict(on_postgres), asdict(on_duckdb)
+    assert {k: v for k, v in left.items() if k not in ignore} == {
+        k: v for k, v in right.items() if k not in ignore
+    }
+    assert on_postgres.headline.total_conversations > 0
+    page = dashboard.write_dashboard("postgres", tmp_path / "pg.html", conninfo=postgres_conninfo)
+    assert "Agent league table" in page.read_text(encoding="utf-8")
