@@ -407,3 +407,50 @@ def test_worked_example_adds_a_dimension_and_a_metric(semantic_project: Semantic
             f"where customer_tier = '{tier}' and was_completed and user_turns <= 3"
         )[0]
         assert _close(float(row["example_quick_resolution_rate"]), quick / len(ids)), tier
+
+
+# --- documentation ---------------------------------------------------------------------------
+
+
+def test_docs_generate_and_every_model_and_column_is_described(
+    semantic_project: SemanticProject,
+) -> None:
+    run_tool(
+        "dbt",
+        [
+            "docs", "generate",
+            "--project-dir", str(semantic_project.folder),
+            "--target-path", str(semantic_project.folder / "target"),
+            "--vars", json.dumps(EXAMPLES_VARS),
+        ],
+        cwd=semantic_project.folder,
+        env=semantic_project.env,
+    )
+    target = semantic_project.folder / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    models = {
+        key: node
+        for key, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["package_name"] == "conversation_analytics"
+    }
+    assert "model.conversation_analytics.metricflow_time_spine" in models
+    undescribed_models = sorted(n["name"] for n in models.values() if not n["description"].strip())
+    assert undescribed_models == []
+    undescribed_columns = []
+    for key, node in models.items():
+        built_columns = catalog["nodes"].get(key, {}).get("columns", {})
+        assert built_columns, f"{node['name']} is missing from the catalog"
+        documented = {
+            name.lower(): column.get("description", "").strip()
+            for name, column in node["columns"].items()
+        }
+        undescribed_columns += [
+            f"{node['name']}.{name}" for name in built_columns if not documented.get(name.lower())
+        ]
+    assert undescribed_columns == []
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert "model.conversation_analytics.agent_performance_weekly" in (
+        exposures["conversation_dashboard"]["depends_on"]["nodes"]
+    )
+    assert (target / "index.html").is_file()
