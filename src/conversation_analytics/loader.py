@@ -313,6 +313,8 @@ def _load_postgres(
                         for row in zip(*_columns(batch, metadata_type), strict=True):
                             copy.write_row(row)
                     written += len(batch)
+                # Fresh statistics, so the planner sizes the staging views right.
+                cursor.execute(f"analyze {table}")
         except psycopg.Error as exc:
             raise LoadError(f"loading into PostgreSQL failed: {_first_line(exc)}") from None
     return written
