@@ -302,12 +302,18 @@ def _run_build(
     extra: list[str],
     variables: dict[str, Any],
 ) -> None:
-    dbt_runner.run_dbt(
-        ["build", *extra],
-        target=target,
-        vars=variables or None,
-        duckdb_file=duckdb_path if target == "duckdb" else None,
-    )
+    try:
+        dbt_runner.run_dbt(
+            ["build", *extra],
+            target=target,
+            vars=variables or None,
+            duckdb_file=duckdb_path if target == "duckdb" else None,
+        )
+    except dbt_runner.DbtError as exc:
+        raise click.ClickException(
+            f"{_one_line(exc)}: see dbt's output above for the failing model or test, "
+            "fix it, then run `conversation-analytics build` again"
+        ) from None
 
 
 @cli.command()
