@@ -177,11 +177,16 @@ def cli() -> None:
     """Conversation analytics for AI agents: simulate raw events, load them into
     DuckDB or PostgreSQL, build the dbt marts and print the headline report.
 
-    Start with `conversation-analytics demo`.
+    Start with `conversation-analytics demo`. PostgreSQL is reached through
+    PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE; CA_TARGET and
+    CA_DUCKDB_PATH set the defaults of --target and --duckdb-path.
+
+    Exit codes: 0 success, 1 failure (the message says what to do), 2 bad
+    arguments.
     """
 
 
-@cli.command()
+@cli.command(short_help="Simulate messy conversation events into a JSONL file.")
 @click.option(
     "--conversations", type=click.IntRange(min=1), default=DEFAULT_CONVERSATIONS,
     show_default=True, help="How many conversations to simulate.",
@@ -208,7 +213,7 @@ def simulate(
     click.echo(f"wrote {written:,} events to {output} in {time.perf_counter() - began:.1f} s")
 
 
-@cli.command()
+@cli.command(short_help="Load events into the raw conversation_events table.")
 @target_option
 @click.option(
     "--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -350,7 +355,7 @@ def build(
     click.echo(f"dbt build on {target} passed in {time.perf_counter() - began:.1f} s")
 
 
-@cli.command()
+@cli.command(short_help="Print headline metrics, per agent, and top abandon turns.")
 @target_option
 @click.option(
     "--days", type=click.IntRange(min=1), default=None,
@@ -363,7 +368,7 @@ def report(target: str, days: int | None, duckdb_path: Path) -> None:
     click.echo(render_report(result))
 
 
-@cli.command()
+@cli.command(short_help="Simulate, load, build and report on DuckDB in one go.")
 @click.option(
     "--conversations", type=click.IntRange(min=1), default=DEMO_CONVERSATIONS,
     show_default=True, help="How many conversations to simulate.",
@@ -400,6 +405,7 @@ def demo(conversations: int, days: int, seed: int, duckdb_path: Path) -> None:
 
 @cli.command(
     "bench-tracker",
+    short_help="Benchmark the tracker (arguments go to the benchmark).",
     context_settings={"ignore_unknown_options": True, "help_option_names": []},
     add_help_option=False,
 )
