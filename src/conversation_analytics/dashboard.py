@@ -537,7 +537,7 @@ def _y_axis(
 
 def _nice_max(value: float) -> float:
     if value <= 0:
-        return 1.0
+        return 4.0
     for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
         if value <= step * 4:
             return float(step * 4)
@@ -682,7 +682,7 @@ def stacked_bar(groups: Sequence[CoverageGroup], *, label: str, width: int = 760
             f'<text x="{legend_x + 16}" y="{bar_h + 28}" class="tick">{_e(group.label)} '
             f"{_num(group.share, 1, ' %')}</text>"
         )
-        legend_x += 250
+        legend_x += width // 3
     return _svg(width, height, body, label)
 
 

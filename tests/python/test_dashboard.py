@@ -169,6 +169,11 @@ def test_dashboard_data_re_aggregates_the_marts(built: Built) -> None:
         "where positive_feedback_count + negative_feedback_count > 0"
     )[0]
     assert next(g for g in data.coverage if g.key == "explicit").conversations == explicit
+    # The page's coverage rule agrees with the satisfaction macro: a
+    # conversation with no signal has exactly the neutral score.
+    (no_signal,) = [g for g in data.coverage if g.key == "none"]
+    assert no_signal.conversations > 0
+    assert no_signal.avg_satisfaction_score == 0.5
     alerts = built.sql(
         f"select week_start, agent_id from {MARTS}.agent_performance_weekly "
         "where completion_rate_alert"
