@@ -108,9 +108,9 @@ def read_postgres(conninfo: str, schema: str, raw_schema: str = "raw") -> Snapsh
 
 # Every model, seed and data test; not the dbt unit tests, which mock their
 # inputs (so they prove nothing about the loaded events) and are run by the
-# project's own build. Two of them fail under settings these builds use
-# (var as_of pinned; a jsonb metadata column on PostgreSQL), and a failed unit
-# test skips its model.
+# project's own build. One of them (test_timeout_uses_latest_event_without_as_of)
+# fails whenever var as_of is set, as the pinned builds set it, and a failed
+# unit test skips its model.
 BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
 
 
