@@ -28,6 +28,7 @@ import duckdb
 import psycopg
 
 from conversation_analytics import __version__, dbt_runner
+from conversation_analytics.dashboard import DashboardError, write_dashboard
 from conversation_analytics.loader import (
     DEFAULT_BATCH_SIZE,
     LoadError,
@@ -56,6 +57,7 @@ DEMO_DAYS = 30
 _EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     LoadError,
     ReportError,
+    DashboardError,
     dbt_runner.DbtError,
     JsonlFormatError,
     OSError,
@@ -224,7 +226,11 @@ def simulate(
     help="Simulate this many conversations instead of reading --input.",
 )
 @simulation_options
-@click.option("--replace", is_flag=True, help="Drop and recreate the raw table first.")
+@click.option(
+    "--replace", is_flag=True,
+    help="Drop and recreate the raw table first (on PostgreSQL the views built on it go "
+    "too; build with --full-refresh afterwards).",
+)
 @click.option(
     "--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
     help="Rows per insert (DuckDB) or COPY (PostgreSQL).",
@@ -361,9 +367,20 @@ def build(
     "--days", type=click.IntRange(min=1), default=None,
     help="Only the N days up to the latest started_date.  [default: all data]",
 )
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None, metavar="FILE",
+    help="Write the dashboard to FILE instead: one self-contained HTML page "
+    "(charts inline, no network) from the marts.",
+)
 @duckdb_path_option
-def report(target: str, days: int | None, duckdb_path: Path) -> None:
-    """Print the headline metrics, per agent, and the top abandon turns."""
+def report(target: str, days: int | None, html_path: Path | None, duckdb_path: Path) -> None:
+    """Print the headline metrics, per agent, and the top abandon turns; or,
+    with --html FILE, write the dashboard page."""
+    if html_path is not None:
+        written = write_dashboard(target, html_path, days=days, duckdb_path=duckdb_path)  # type: ignore[arg-type]
+        click.echo(f"wrote the dashboard to {written}")
+        return
     result = build_report(target, days=days, duckdb_path=duckdb_path)  # type: ignore[arg-type]
     click.echo(render_report(result))
 
@@ -378,9 +395,18 @@ def report(target: str, days: int | None, duckdb_path: Path) -> None:
     help="Days of history, ending today.",
 )
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None, metavar="FILE",
+    help="Where to write the dashboard page.  [default: beside the DuckDB file, "
+    "<name>_dashboard.html]",
+)
 @duckdb_path_option
-def demo(conversations: int, days: int, seed: int, duckdb_path: Path) -> None:
-    """Simulate a month of messy events into DuckDB, build the marts, print the report."""
+def demo(
+    conversations: int, days: int, seed: int, html_path: Path | None, duckdb_path: Path
+) -> None:
+    """Simulate a month of messy events into DuckDB, build the marts, print the
+    report and write the dashboard."""
     began = time.perf_counter()
     first = _start_date(None, days)
     with _step(f"[1/4] simulate {conversations:,} conversations over {days} days"):
@@ -388,14 +414,22 @@ def demo(conversations: int, days: int, seed: int, duckdb_path: Path) -> None:
     with _step(f"[2/4] load {len(result.events):,} events into {duckdb_path}"):
         load_events(result.events, "duckdb", replace=True, duckdb_path=duckdb_path)
     with _step("[3/4] dbt build (models and tests)"):
-        _run_build("duckdb", duckdb_path, extra=["--quiet"], variables={})
-    with _step("[4/4] report"):
+        # The raw table was just replaced: rebuild the incremental models
+        # from it, or they would keep events of an earlier demo.
+        _run_build("duckdb", duckdb_path, extra=["--quiet", "--full-refresh"], variables={})
+    with _step("[4/4] report and dashboard"):
         text = render_report(build_report("duckdb", duckdb_path=duckdb_path))
+        page = write_dashboard(
+            "duckdb",
+            html_path or duckdb_path.with_name(f"{duckdb_path.stem}_dashboard.html"),
+            duckdb_path=duckdb_path,
+        )
     click.echo()
     click.echo(text)
     click.echo()
     default_path = str(duckdb_path) == dbt_runner.DEFAULT_DUCKDB_PATH
     path_option = "" if default_path else f" --duckdb-path {duckdb_path}"
+    click.echo(f"dashboard: {page}")
     click.echo(
         f"demo finished in {time.perf_counter() - began:.1f} s; explore {duckdb_path} "
         "(schemas analytics_marts, analytics_staging) or run "

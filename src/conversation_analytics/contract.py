@@ -97,9 +97,9 @@ class EventRecord:
     """One raw event. `metadata` is a dict for well-formed events; the
     simulator may put a raw string there to reproduce malformed payloads."""
 
-    conversation_id: str
+    conversation_id: str | None
     user_id: str | None
-    event_type: str
+    event_type: str | None
     timestamp: datetime | None
     metadata: dict[str, Any] | str | None = field(default_factory=dict)
     id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
@@ -118,7 +118,9 @@ class EventRecord:
         if not isinstance(conversation_id, str) or not conversation_id.strip():
             raise EventValidationError("conversation_id is required and must be non-blank text")
         if user_id is not None and not isinstance(user_id, str):
-            raise EventValidationError(f"user_id must be text or None, got {type(user_id).__name__}")
+            raise EventValidationError(
+                f"user_id must be text or None, got {type(user_id).__name__}"
+            )
         kind = parse_event_type(event_type)
         metadata = {} if metadata is None else metadata
         metadata_json(metadata)

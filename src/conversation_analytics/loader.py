@@ -340,7 +340,10 @@ def _prepare_table(
         table = qualified
     execute(schema_sql)
     if replace:
-        execute(f"drop table if exists {table}")
+        # PostgreSQL refuses to drop a table that views read (dbt's staging
+        # views do): they go with it, and the next build recreates them.
+        cascade = " cascade" if target == "postgres" else ""
+        execute(f"drop table if exists {table}{cascade}")
     execute(table_sql)
 
 

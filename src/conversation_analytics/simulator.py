@@ -607,7 +607,7 @@ def _inject_row_faults(
         events[i].id = _MISSING_TEXT[variant]
         counts["missing_id"] += 1
     for i, variant in _cycled(_pick(rng, everything, FAULT_RATES["missing_conversation_id"])):
-        events[i].conversation_id = _MISSING_TEXT[variant]  # type: ignore[assignment]
+        events[i].conversation_id = _MISSING_TEXT[variant]
         counts["missing_conversation_id"] += 1
     for i in _pick(rng, everything, FAULT_RATES["missing_timestamp"]):
         events[i].timestamp = None
@@ -725,9 +725,9 @@ def event_from_json(obj: Any) -> EventRecord:
     if not (metadata is None or isinstance(metadata, dict | str)):
         metadata = json.dumps(metadata)
     return EventRecord(
-        conversation_id=text["conversation_id"],  # type: ignore[arg-type]
+        conversation_id=text["conversation_id"],
         user_id=text["user_id"],
-        event_type=event_type,  # type: ignore[arg-type]
+        event_type=event_type,
         timestamp=_parse_timestamp(obj.get("timestamp")),
         metadata=metadata,
         id=text["id"],
