@@ -191,6 +191,9 @@ def metadata_for_json_column(metadata: dict[str, Any] | str | None) -> str | Non
     if metadata is None:
         return None
     if isinstance(metadata, str):
+        if not metadata.strip():
+            # Blank text is absent metadata, as it reads in a text column.
+            return None
         return metadata if is_json_text(metadata) else _encode_json(metadata)
     return _encode_json(metadata)
 

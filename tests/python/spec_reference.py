@@ -10,11 +10,10 @@ Where the SPEC is silent, this follows the project's documented choices:
 - text is trimmed of surrounding spaces (SQL `trim`: spaces only, not tabs),
   and blank text is missing, for ids, types, metadata values and the metadata
   itself;
-- an integer key reads a JSON integer of at most 18 digits, or a JSON string
-  holding one (`"3"`); a float key reads a JSON number or a string holding a
-  plain decimal (`"0.91"`, `"1e3"`); a boolean key reads `true`/`false` or a
-  string holding it in any case; a text key reads a JSON string only (SPEC: a
-  value of the wrong type reads as null);
+- every key reads only a value of its JSON type (SPEC: a value of the wrong
+  type reads as null): an integer key a JSON integer of at most 18 digits
+  (`"3"`, a string, is null), a float key a JSON number, a boolean key
+  `true`/`false`, a text key a JSON string;
 - a JSON `null` as the whole metadata counts as absent, not as invalid;
 - rates, averages and rounding as the models compute them: percentages are
   100 x count / total in double precision, rounded half away from zero.
@@ -70,7 +69,6 @@ BOOLEAN_KEYS = ("is_exact_repeat",)
 METADATA_KEYS = TEXT_KEYS + INTEGER_KEYS + DOUBLE_KEYS + BOOLEAN_KEYS
 
 _INTEGER_TEXT = re.compile(r"-?[0-9]{1,18}")
-_DOUBLE_TEXT = re.compile(r"-?[0-9]{1,30}([.][0-9]{1,30})?([eE][-+]?[0-9]{1,3})?")
 
 
 # --- settings -------------------------------------------------------------------
@@ -275,31 +273,22 @@ def read_text(value: Any) -> str | None:
 
 
 def read_integer(value: Any) -> int | None:
-    if isinstance(value, JsonNumber):
-        text: str = value
-    elif isinstance(value, str):
-        text = value.strip(" ")
-    else:
-        return None
-    return int(text) if _INTEGER_TEXT.fullmatch(text) else None
+    """A JSON integer of at most 18 digits; anything else is the wrong type."""
+    if isinstance(value, JsonNumber) and _INTEGER_TEXT.fullmatch(value):
+        return int(value)
+    return None
 
 
 def read_double(value: Any) -> float | None:
+    """A JSON number; anything else is the wrong type."""
     if isinstance(value, JsonNumber):
         return float(value)
-    if isinstance(value, str):
-        text = value.strip(" ")
-        return float(text) if _DOUBLE_TEXT.fullmatch(text) else None
     return None
 
 
 def read_boolean(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and not isinstance(value, JsonNumber):
-        text = value.strip(" ").lower()
-        return {"true": True, "false": False}.get(text)
-    return None
+    """A JSON boolean; anything else is the wrong type."""
+    return value if isinstance(value, bool) else None
 
 
 # --- the reference ------------------------------------------------------------------

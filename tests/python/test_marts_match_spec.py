@@ -155,12 +155,6 @@ def disputed(request: pytest.FixtureRequest, workdir: Path, dbt_scratch: Path) -
     return mart_io.build_disputed(request.param, workdir, conninfo)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="models read a non-string value of a text key as its JSON text "
-    "(SPEC section 2: a value of the wrong type reads as null)",
-)
 def test_disputed_a_text_key_of_another_type_reads_as_null(disputed: Snapshot) -> None:
     """{"agent_id": 42, "channel": true} on started, {"tool_name": ["lookup"]},
     {"model": {"name": ...}}, {"rating": 5}: each is the wrong type."""
@@ -209,12 +203,6 @@ def test_disputed_json_text_with_a_trailing_comma_or_nan_is_invalid(
     assert all(row["agent_id"] is None and row["turn"] is None for row in rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="has_invalid_metadata compares the space-trimmed text with 'null', so a "
-    "JSON null padded with newlines is flagged (the models count JSON null as absent)",
-)
 def test_disputed_a_json_null_padded_with_newlines_is_absent(disputed: Snapshot) -> None:
     (row,) = mart_io.rows_of(
         disputed, "stg_conversation_events", conversation_id="dispute-padded-null"
@@ -222,12 +210,6 @@ def test_disputed_a_json_null_padded_with_newlines_is_absent(disputed: Snapshot)
     assert row["has_invalid_metadata"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="round_half_away rounds the double sum/count, and float noise puts an "
-    "exact half just below it: 0.4025 comes out 0.402",
-)
 def test_disputed_an_average_exactly_halfway_rounds_away_from_zero(disputed: Snapshot) -> None:
     """Scores 0, 1, 0.15 and 0.46 average exactly 0.4025: 0.403 rounded half
     away from zero. Which way a double sum lands depends on the engine's order

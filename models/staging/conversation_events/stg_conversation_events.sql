@@ -1,3 +1,24 @@
+{#- The metadata keys of SPEC section 1 that staging reads. -#}
+{%- set metadata_keys = [
+    'channel',
+    'agent_id',
+    'model',
+    'tool_name',
+    'status',
+    'reason',
+    'rating',
+    'turn',
+    'message_length',
+    'response_length',
+    'input_tokens',
+    'output_tokens',
+    'total_turns',
+    'abandoned_at_turn',
+    'similarity_to_previous',
+    'latency_ms',
+    'is_exact_repeat',
+] -%}
+
 {%- set stg_columns = [
     'event_id',
     'conversation_id',
@@ -96,50 +117,55 @@ metadata_checked as (
         -- scalar). A JSON null counts as absent, like SQL null.
         coalesce(
             metadata_text is not null
-            and metadata_text != 'null'
+            and {{ conversation_analytics.json_type_name('metadata_json') }} is distinct from 'null'
             and not coalesce({{ conversation_analytics.json_is_object('metadata_json') }}, false),
             false
         ) as has_invalid_metadata,
-        case
-            when {{ conversation_analytics.json_is_object('metadata_json') }}
-                then metadata_json
-        end as metadata_object
+        {{ conversation_analytics.json_fields(
+            'case when ' ~ conversation_analytics.json_is_object('metadata_json')
+            ~ ' then metadata_json end',
+            metadata_keys
+        ) }} as metadata_fields
     from deduplicated
 
 ),
 
 metadata_extracted as (
 
-    {%- set get = conversation_analytics.json_get_text %}
+    -- Each key reads as null unless its value has the contract's JSON type
+    -- (SPEC section 2): "turn": "three" or "agent_id": 42 are null.
     {%- set text = conversation_analytics.clean_text %}
     {%- set integer = conversation_analytics.safe_cast_integer %}
     {%- set double = conversation_analytics.safe_cast_double %}
+    {%- set boolean = conversation_analytics.safe_cast_boolean %}
+    {%- set value = conversation_analytics.json_typed_value %}
+    {%- set fields = 'metadata_fields' %}
 
     select
         event_id,
         conversation_id,
         user_id,
         event_type,
-        {{ text(get('metadata_object', 'channel')) }} as channel,
-        {{ text(get('metadata_object', 'agent_id')) }} as agent_id,
-        {{ text(get('metadata_object', 'model')) }} as model,
-        {{ text(get('metadata_object', 'tool_name')) }} as tool_name,
-        lower({{ text(get('metadata_object', 'status')) }}) as status,
-        {{ text(get('metadata_object', 'reason')) }} as reason,
-        lower({{ text(get('metadata_object', 'rating')) }}) as rating,
-        {{ integer(text(get('metadata_object', 'turn'))) }} as turn,
-        {{ integer(text(get('metadata_object', 'message_length'))) }} as message_length,
-        {{ integer(text(get('metadata_object', 'response_length'))) }} as response_length,
-        {{ integer(text(get('metadata_object', 'input_tokens'))) }} as input_tokens,
-        {{ integer(text(get('metadata_object', 'output_tokens'))) }} as output_tokens,
-        {{ integer(text(get('metadata_object', 'total_turns'))) }} as total_turns,
-        {{ integer(text(get('metadata_object', 'abandoned_at_turn'))) }} as abandoned_at_turn,
-        {{ double(text(get('metadata_object', 'similarity_to_previous'))) }}
+        {{ text(value(fields, metadata_keys, 'channel', 'string')) }} as channel,
+        {{ text(value(fields, metadata_keys, 'agent_id', 'string')) }} as agent_id,
+        {{ text(value(fields, metadata_keys, 'model', 'string')) }} as model,
+        {{ text(value(fields, metadata_keys, 'tool_name', 'string')) }} as tool_name,
+        lower({{ text(value(fields, metadata_keys, 'status', 'string')) }}) as status,
+        {{ text(value(fields, metadata_keys, 'reason', 'string')) }} as reason,
+        lower({{ text(value(fields, metadata_keys, 'rating', 'string')) }}) as rating,
+        {{ integer(value(fields, metadata_keys, 'turn', 'number')) }} as turn,
+        {{ integer(value(fields, metadata_keys, 'message_length', 'number')) }} as message_length,
+        {{ integer(value(fields, metadata_keys, 'response_length', 'number')) }} as response_length,
+        {{ integer(value(fields, metadata_keys, 'input_tokens', 'number')) }} as input_tokens,
+        {{ integer(value(fields, metadata_keys, 'output_tokens', 'number')) }} as output_tokens,
+        {{ integer(value(fields, metadata_keys, 'total_turns', 'number')) }} as total_turns,
+        {{ integer(value(fields, metadata_keys, 'abandoned_at_turn', 'number')) }}
+            as abandoned_at_turn,
+        {{ double(value(fields, metadata_keys, 'similarity_to_previous', 'number')) }}
             as similarity_to_previous,
-        {{ double(text(get('metadata_object', 'latency_ms'))) }} as latency_ms,
-        {{ conversation_analytics.safe_cast_boolean(
-            text(get('metadata_object', 'is_exact_repeat'))
-        ) }} as is_exact_repeat,
+        {{ double(value(fields, metadata_keys, 'latency_ms', 'number')) }} as latency_ms,
+        {{ boolean(value(fields, metadata_keys, 'is_exact_repeat', 'boolean')) }}
+            as is_exact_repeat,
         has_invalid_metadata,
         event_at
     from metadata_checked

@@ -1,0 +1,13 @@
+{#- The JSON value under `key`, from a column made by json_fields() with
+    the same `keys`. -#}
+{% macro json_field(fields_expr, keys, key) -%}
+    {{ return(adapter.dispatch('json_field', 'conversation_analytics')(fields_expr, keys, key)) }}
+{%- endmacro %}
+
+{% macro default__json_field(fields_expr, keys, key) -%}
+    ({{ fields_expr }} -> '{{ key }}')
+{%- endmacro %}
+
+{% macro duckdb__json_field(fields_expr, keys, key) -%}
+    {{ fields_expr }}[{{ keys.index(key) + 1 }}]
+{%- endmacro %}

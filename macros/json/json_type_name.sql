@@ -1,0 +1,22 @@
+{#- The JSON type of a parsed JSON value, the same names on every adapter:
+    'object', 'array', 'string', 'number', 'boolean' or 'null' (null for SQL
+    null). -#}
+{% macro json_type_name(json_expr) -%}
+    {{ return(adapter.dispatch('json_type_name', 'conversation_analytics')(json_expr)) }}
+{%- endmacro %}
+
+{% macro default__json_type_name(json_expr) -%}
+    jsonb_typeof({{ json_expr }})
+{%- endmacro %}
+
+{% macro duckdb__json_type_name(json_expr) -%}
+    case
+        when json_type({{ json_expr }}) = 'OBJECT' then 'object'
+        when json_type({{ json_expr }}) = 'ARRAY' then 'array'
+        when json_type({{ json_expr }}) = 'VARCHAR' then 'string'
+        when json_type({{ json_expr }}) = 'BOOLEAN' then 'boolean'
+        when json_type({{ json_expr }}) = 'NULL' then 'null'
+        when json_type({{ json_expr }}) in ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')
+            then 'number'
+    end
+{%- endmacro %}

@@ -1,0 +1,13 @@
+{#- A JSON scalar as text: a string without its quotes, a number or a
+    boolean as written. -#}
+{% macro json_unquote(json_expr) -%}
+    {{ return(adapter.dispatch('json_unquote', 'conversation_analytics')(json_expr)) }}
+{%- endmacro %}
+
+{% macro default__json_unquote(json_expr) -%}
+    ({{ json_expr }} #>> '{}')
+{%- endmacro %}
+
+{% macro duckdb__json_unquote(json_expr) -%}
+    json_extract_string({{ json_expr }}, '$')
+{%- endmacro %}
