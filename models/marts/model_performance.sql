@@ -1,36 +1,14 @@
 with
 
-responses as (
+responses_per_conversation as (
 
-    select
-        conversation_id,
-        coalesce(model, 'unknown') as model,
-        latency_ms,
-        input_tokens,
-        output_tokens
-    from {{ ref('stg_conversation_events') }}
-    where event_type = 'agent_response'
+    select * from {{ ref('int_agent_responses_rolled_up_to_conversation_models') }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
-
-),
-
-responses_per_conversation as (
-
-    select
-        conversation_id,
-        model,
-        count(*) as response_count,
-        count(latency_ms) as timed_response_count,
-        sum(latency_ms) as latency_ms_total,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens
-    from responses
-    group by conversation_id, model
 
 ),
 

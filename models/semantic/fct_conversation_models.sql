@@ -1,33 +1,14 @@
 with
 
-responses as (
+responses_per_conversation as (
 
-    select
-        conversation_id,
-        coalesce(model, 'unknown') as model,
-        input_tokens,
-        output_tokens
-    from {{ ref('stg_conversation_events') }}
-    where event_type = 'agent_response'
+    select * from {{ ref('int_agent_responses_rolled_up_to_conversation_models') }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
-
-),
-
-responses_per_conversation as (
-
-    select
-        conversation_id,
-        model,
-        count(*) as agent_responses,
-        cast(coalesce(sum(input_tokens), 0) as {{ dbt.type_bigint() }}) as input_tokens,
-        cast(coalesce(sum(output_tokens), 0) as {{ dbt.type_bigint() }}) as output_tokens
-    from responses
-    group by conversation_id, model
 
 ),
 
@@ -40,7 +21,7 @@ conversations_joined as (
         || '|' || responses_per_conversation.model as conversation_model_id,
         responses_per_conversation.conversation_id,
         responses_per_conversation.model,
-        responses_per_conversation.agent_responses,
+        responses_per_conversation.response_count as agent_responses,
         responses_per_conversation.input_tokens,
         responses_per_conversation.output_tokens,
         conversations.satisfaction_score,

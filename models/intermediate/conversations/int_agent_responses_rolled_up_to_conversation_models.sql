@@ -1,0 +1,31 @@
+with
+
+responses as (
+
+    select
+        conversation_id,
+        coalesce(model, 'unknown') as model,
+        latency_ms,
+        input_tokens,
+        output_tokens
+    from {{ ref('stg_conversation_events') }}
+    where event_type = 'agent_response'
+
+),
+
+responses_rolled_up as (
+
+    select
+        conversation_id,
+        model,
+        count(*) as response_count,
+        count(latency_ms) as timed_response_count,
+        sum(latency_ms) as latency_ms_total,
+        cast(coalesce(sum(input_tokens), 0) as {{ dbt.type_bigint() }}) as input_tokens,
+        cast(coalesce(sum(output_tokens), 0) as {{ dbt.type_bigint() }}) as output_tokens
+    from responses
+    group by conversation_id, model
+
+)
+
+select * from responses_rolled_up
