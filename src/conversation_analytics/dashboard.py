@@ -32,12 +32,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from conversation_analytics import __version__, dbt_runner
-from conversation_analytics.loader import connect_duckdb, connect_postgres, table_exists
-from conversation_analytics.raw_table import Target, quote_ident
-from conversation_analytics.report import Metrics, metrics_from_sums, round_half_up
+from conversation_analytics.loader import connect_duckdb, connect_postgres
+from conversation_analytics.raw_table import Target
+from conversation_analytics.report import (
+    SUMS_SQL,
+    MartReader,
+    Metrics,
+    metrics_from_sums,
+    round_half_up,
+)
 
 MARTS = (
     "fct_conversations",
@@ -205,42 +209,11 @@ def satisfaction_vars(project_dir: Path | None = None) -> dict[str, int]:
     return values
 
 
-_SUMS = """
-    sum(total_conversations),
-    sum(completed_conversations),
-    sum(abandoned_conversations),
-    sum(handoff_conversations),
-    sum(sum_user_turns),
-    sum(sum_duration_seconds),
-    sum(sum_satisfaction_score)"""
-
-
-class _Reader:
-    """Runs the dashboard's queries on a DuckDB or psycopg connection."""
-
-    def __init__(self, connection: Any, schema: str) -> None:
-        self.connection = connection
-        self.schema = schema
-
-    def table(self, name: str) -> str:
-        return f"{quote_ident(self.schema)}.{quote_ident(name)}"
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        if isinstance(self.connection, duckdb.DuckDBPyConnection):
-            return self.connection.execute(sql).fetchall()
-        with self.connection.cursor() as cursor:
-            return cursor.execute(sql).fetchall()
-
-    def require_marts(self) -> None:
-        missing = [m for m in MARTS if not table_exists(self.connection, self.schema, m)]
-        if missing:
-            raise DashboardError(
-                f"the marts are not built ({', '.join(f'{self.schema}.{m}' for m in missing)} "
-                "missing): run `conversation-analytics build` first"
-            )
+class _DashboardReader(MartReader):
+    """The dashboard's queries."""
 
     def gather(self, target: str, days: int | None, limits: dict[str, int]) -> DashboardData:
-        self.require_marts()
+        self.require(MARTS, DashboardError)
         daily_mart = self.table("conversation_metrics_daily")
         first, last = self.rows(f"select min(started_date), max(started_date) from {daily_mart}")[0]
         first, last = (_as_date(first) if first else None), (_as_date(last) if last else None)
@@ -257,7 +230,7 @@ class _Reader:
             period_start=first,
             period_end=last,
             days=days,
-            headline=metrics_from_sums(self.rows(f"select {_SUMS} from {daily_mart} {where}")[0]),
+            headline=self.summed(daily_mart, where),
             daily=self._daily(where),
             turns=self._turns(where),
             satisfaction_bins=self._satisfaction_bins(where),
@@ -377,7 +350,7 @@ class _Reader:
         overall = {
             str(row[0]): metrics_from_sums(row[1:])
             for row in self.rows(
-                f"select agent_id, {_SUMS} from {self.table('conversation_metrics_daily')} "
+                f"select agent_id, {SUMS_SQL} from {self.table('conversation_metrics_daily')} "
                 f"{where} group by agent_id"
             )
         }
@@ -482,7 +455,8 @@ def gather_dashboard(
     else:
         connection = connect_postgres(conninfo)
     with closing(connection):
-        return _Reader(connection, schema).gather(target, days, satisfaction_vars(project_dir))
+        reader = _DashboardReader(connection, schema)
+        return reader.gather(target, days, satisfaction_vars(project_dir))
 
 
 # --- SVG charts --------------------------------------------------------------------

@@ -120,7 +120,9 @@ def metrics_from_sums(row: Sequence[Any]) -> Metrics:
 
 # --- queries ---------------------------------------------------------------------
 
-_SUMS = """
+# The additive columns of conversation_metrics_daily that every headline
+# figure is re-aggregated from (see metrics_from_sums).
+SUMS_SQL = """
     sum(total_conversations),
     sum(completed_conversations),
     sum(abandoned_conversations),
@@ -130,8 +132,8 @@ _SUMS = """
     sum(sum_satisfaction_score)"""
 
 
-class _Reader:
-    """Runs the report's queries on a DuckDB or psycopg connection."""
+class MartReader:
+    """Runs queries over the marts on a DuckDB or psycopg connection."""
 
     def __init__(self, connection: Any, schema: str) -> None:
         self.connection = connection
@@ -146,31 +148,36 @@ class _Reader:
         with self.connection.cursor() as cursor:
             return cursor.execute(sql).fetchall()
 
-    def require_marts(self) -> None:
-        missing = [
-            name
-            for name in (METRICS_MODEL, DROP_OFF_MODEL)
-            if not table_exists(self.connection, self.schema, name)
-        ]
+    def summed(self, relation: str, where: str = "") -> Metrics:
+        """The headline metrics re-aggregated over `relation` (a daily mart)."""
+        return metrics_from_sums(self.rows(f"select {SUMS_SQL} from {relation} {where}")[0])
+
+    def require(self, marts: Sequence[str], error: type[Exception]) -> None:
+        """Raise `error` naming the marts that are not built."""
+        missing = [name for name in marts if not table_exists(self.connection, self.schema, name)]
         if missing:
-            raise ReportError(
+            raise error(
                 f"the marts are not built ({', '.join(f'{self.schema}.{m}' for m in missing)} "
                 "missing): run `conversation-analytics build` first"
             )
 
+
+class _ReportReader(MartReader):
+    """The report's queries."""
+
     def report(self, target: str, days: int | None) -> Report:
-        self.require_marts()
+        self.require((METRICS_MODEL, DROP_OFF_MODEL), ReportError)
         metrics, drop_off = self.table(METRICS_MODEL), self.table(DROP_OFF_MODEL)
         first, last = self.rows(f"select min(started_date), max(started_date) from {metrics}")[0]
         where = ""
         if days is not None and last is not None:
             first = max(first, last - timedelta(days=days - 1))
             where = f"where started_date >= cast('{first.isoformat()}' as date)"
-        headline = metrics_from_sums(self.rows(f"select {_SUMS} from {metrics} {where}")[0])
+        headline = self.summed(metrics, where)
         agents = [
             AgentMetrics(agent_id=str(row[0]), metrics=metrics_from_sums(row[1:]))
             for row in self.rows(
-                f"select agent_id, {_SUMS} from {metrics} {where} "
+                f"select agent_id, {SUMS_SQL} from {metrics} {where} "
                 "group by agent_id order by 2 desc, agent_id"
             )
         ]
@@ -210,7 +217,7 @@ def build_report(
     else:
         connection = connect_postgres(conninfo)
     with closing(connection):
-        return _Reader(connection, schema).report(target, days)
+        return _ReportReader(connection, schema).report(target, days)
 
 
 # --- rendering -------------------------------------------------------------------
