@@ -19,32 +19,12 @@
     'is_exact_repeat',
 ] -%}
 
-{%- set stg_columns = [
-    'event_id',
-    'conversation_id',
-    'user_id',
-    'event_type',
-    'channel',
-    'agent_id',
-    'model',
-    'tool_name',
-    'status',
-    'reason',
-    'rating',
-    'turn',
-    'message_length',
-    'response_length',
-    'input_tokens',
-    'output_tokens',
-    'total_turns',
-    'abandoned_at_turn',
-    'similarity_to_previous',
-    'latency_ms',
-    'is_exact_repeat',
-    'has_invalid_metadata',
-    'event_at',
-    'is_rephrase',
-] -%}
+{#- The columns of this model, in order (staged_at comes last). -#}
+{%- set stg_columns = (
+    ['event_id', 'conversation_id', 'user_id', 'event_type']
+    + metadata_keys
+    + ['has_invalid_metadata', 'event_at', 'is_rephrase']
+) -%}
 
 {{ config(
     materialized='incremental',
