@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,7 +52,14 @@ def ensure_profiles_dir(project_dir: Path) -> Path:
     if not example.is_file():
         raise DbtError(f"{example} is missing: cannot make a dbt profile")
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(example, folder / "profiles.yml")
+    profile = folder / "profiles.yml"
+    wanted = example.read_bytes()
+    if not profile.is_file() or profile.read_bytes() != wanted:
+        # Write beside it and rename into place: dbt runs started at the same
+        # time never read a half-written profile.
+        partial = folder / f".profiles.yml.{os.getpid()}.tmp"
+        partial.write_bytes(wanted)
+        partial.replace(profile)
     return folder
 
 
