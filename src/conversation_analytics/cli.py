@@ -437,6 +437,85 @@ def demo(
     )
 
 
+@cli.command(short_help="Scale benchmark: full and incremental builds, marts against raw.")
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres", "both"]), default="both",
+    show_default=True, help="Warehouse(s) to benchmark; both runs DuckDB, then PostgreSQL.",
+)
+@click.option(
+    "--events", type=click.IntRange(min=1000), default=1_000_000, show_default=True,
+    help="Events to simulate (DuckDB; PostgreSQL too with --target postgres).",
+)
+@click.option(
+    "--pg-events", type=click.IntRange(min=1000), default=None,
+    help="Events for PostgreSQL with --target both.  [default: --events, at most 1,000,000]",
+)
+@click.option(
+    "--days", type=click.IntRange(min=2), default=28, show_default=True,
+    help="Days of history before the appended day.",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed.")
+@click.option(
+    "--window-days", type=click.IntRange(min=1), default=7, show_default=True,
+    help="The article's window for its two questions (days up to the last day).",
+)
+@click.option(
+    "--repeat", type=click.IntRange(min=1), default=3, show_default=True,
+    help="Runs of each query; the median is reported.",
+)
+@click.option(
+    "--keep", is_flag=True,
+    help="Keep the work folder (DuckDB file, dbt run_results.json) and the PostgreSQL database.",
+)
+@click.option(
+    "--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Where to make the work folder.  [default: the system's temporary folder]",
+)
+@click.option(
+    "--duckdb-memory-limit", metavar="SIZE", default=None,
+    help="Run dbt with DuckDB's memory_limit set (e.g. 3GB).  [default: DuckDB's, 80% of RAM]",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Also write the figures to this JSON file.",
+)
+def bench(
+    target: str,
+    events: int,
+    pg_events: int | None,
+    days: int,
+    seed: int,
+    window_days: int,
+    repeat: int,
+    keep: bool,
+    workdir: Path | None,
+    duckdb_memory_limit: str | None,
+    json_path: Path | None,
+) -> None:
+    """Simulate events, time a full build, append a day (late and re-delivered
+    events) and time an incremental build, then time the article's two
+    questions on the raw table against the marts; print the table and which
+    targets are met (docs/benchmark.md). PostgreSQL: a fresh database on the
+    server of the PG* variables, dropped at the end. Exits 1 if a step fails or
+    the marts disagree with the raw answers."""
+    from conversation_analytics import bench as benchmark
+
+    results = benchmark.run_targets(
+        target, events, pg_events, days=days, seed=seed, window_days=window_days,
+        repeat=repeat, keep=keep, workdir=workdir, duckdb_memory_limit=duckdb_memory_limit,
+        progress=lambda line: click.echo(line, err=True),
+    )
+    for result in results:
+        click.echo()
+        click.echo(benchmark.render(result))
+    if json_path is not None:
+        benchmark.write_json(results, json_path)
+    mismatch = "the marts disagree with the raw answers (MISMATCH above)"
+    failed = [f"{r.target}: {r.error or mismatch}" for r in results if not r.ok]
+    if failed:
+        raise click.ClickException("; ".join(failed))
+
+
 @cli.command(
     "bench-tracker",
     short_help="Benchmark the tracker (arguments go to the benchmark).",
