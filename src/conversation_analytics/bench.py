@@ -158,6 +158,7 @@ class BenchmarkResult:
     checks: list[TargetCheck] = field(default_factory=list)
     model_seconds_full: dict[str, float] = field(default_factory=dict)
     model_seconds_incremental: dict[str, float] = field(default_factory=dict)
+    test_seconds: dict[str, float] = field(default_factory=dict)
     test_failures: list[str] = field(default_factory=list)
     peak_rss_bytes: int | None = None
     children_peak_rss_bytes: int = 0
@@ -406,6 +407,10 @@ def rules_metrics_sql(raw: str, window: _Window, target: str) -> str:
 
 
 def rules_drop_off_sql(raw: str, window: _Window, target: str) -> str:
+    """The drop-off question from the raw table with the project's rules:
+    abandoned conversations that started in the window, by the
+    abandoned_at_turn of their earliest abandoned event (else user_turns).
+    One aggregation, no self-join, so neither warehouse mis-plans it."""
     return f"""
         with
         {_events_with_rules_sql(raw, target, with_metadata=True)},
@@ -416,33 +421,19 @@ def rules_drop_off_sql(raw: str, window: _Window, target: str) -> str:
                 coalesce(
                     min(case when event_type = 'started' then event_at end), min(event_at)
                 ) as started_at,
-                count(case when event_type = 'user_message' then 1 end) as user_turns
+                count(case when event_type = 'user_message' then 1 end) as user_turns,
+                bool_or(event_type = 'abandoned') as was_abandoned,
+                (array_agg(abandoned_at_turn order by event_at, event_id)
+                    filter (where event_type = 'abandoned'))[1] as first_abandoned_at_turn
             from events
             group by conversation_id
-        ),
-
-        first_abandons as (
-            select conversation_id, abandoned_at_turn from (
-                select
-                    conversation_id,
-                    abandoned_at_turn,
-                    row_number() over (
-                        partition by conversation_id order by event_at, event_id
-                    ) as abandon_rank
-                from events
-                where event_type = 'abandoned'
-            ) as ranked
-            where abandon_rank = 1
         )
 
         select
-            coalesce(first_abandons.abandoned_at_turn, conversations.user_turns)
-                as abandon_turn,
+            coalesce(first_abandoned_at_turn, user_turns) as abandon_turn,
             count(*) as abandon_count
         from conversations
-        inner join first_abandons
-            on conversations.conversation_id = first_abandons.conversation_id
-        where {_in_window('conversations.started_at', window)}
+        where was_abandoned and {_in_window('started_at', window)}
         group by 1
         order by abandon_count desc, abandon_turn
         limit 10
@@ -604,7 +595,7 @@ class _DuckDB(_Warehouse):
         if row:
             notes.append(
                 f"DuckDB: database file {row[0]}, buffer memory now {row[1]}, "
-                f"memory_limit {row[2]} (DuckDB's default: 80% of RAM)"
+                f"memory_limit {row[2]}"
             )
         if in_use:
             notes.append(f"DuckDB duckdb_memory() now: {_bytes(int(in_use[0]))}")
@@ -849,6 +840,8 @@ def run_benchmark(
         profiles = _profiles_with_memory_limit(folder, duckdb_memory_limit)
         dbt_paths["DBT_PROFILES_DIR"] = str(profiles)
         result.memory_notes.append(f"dbt ran with DuckDB memory_limit {duckdb_memory_limit}")
+    elif target == "duckdb":
+        result.memory_notes.append("dbt ran with DuckDB's default memory_limit (80% of RAM)")
     try:
         with dbt_runner.environment(dbt_paths):
             if target == "duckdb":
@@ -958,6 +951,7 @@ def _run_steps(
         with steps.step(STEP_TEST) as step:
             tested = warehouse.run_dbt(["test", "--quiet"], check=False)
         result.test_failures = _failures(tested)
+        result.test_seconds = _model_seconds(tested)
         if result.test_failures:
             step.note = f"{len(result.test_failures)} failed"
 
@@ -1134,6 +1128,11 @@ def render(result: BenchmarkResult) -> str:
             incremental = result.model_seconds_incremental.get(model)
             inc = f"{incremental:.2f}" if incremental is not None else "-"
             lines.append(f"  {model:<40} {seconds:>8.2f} {inc:>8}")
+    if result.test_seconds:
+        total = sum(result.test_seconds.values())
+        lines += ["", f"slowest dbt tests ({len(result.test_seconds)} tests, {total:.1f} s in all)"]
+        for test, seconds in list(result.test_seconds.items())[:5]:
+            lines.append(f"  {test[:60]:<60} {seconds:>8.2f}")
     inside = "dbt and DuckDB" if result.target == "duckdb" else "dbt, and DuckDB to simulate"
     lines += [
         "",
