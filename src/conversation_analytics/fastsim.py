@@ -699,17 +699,22 @@ def day_events_sql(plan: FastSimPlan) -> str:
 # --- writing --------------------------------------------------------------------------
 
 
-def _duckdb_table(connection: duckdb.DuckDBPyConnection, raw_schema: str) -> str:
+def _catalog(connection: duckdb.DuckDBPyConnection) -> str:
+    """The database's name, quoted: names are qualified with it, since DuckDB
+    names it after the file and `raw.duckdb` would make "raw" ambiguous."""
     row = connection.execute("select current_database()").fetchone()
-    catalog = str(row[0]) if row else "memory"
-    return f"{quote_ident(catalog)}.{qualified_name(raw_schema)}"
+    return quote_ident(str(row[0]) if row else "memory")
+
+
+def _duckdb_table(connection: duckdb.DuckDBPyConnection, raw_schema: str) -> str:
+    return f"{_catalog(connection)}.{qualified_name(raw_schema)}"
 
 
 def _prepare_duckdb_table(
     connection: duckdb.DuckDBPyConnection, raw_schema: str, replace_table: bool
 ) -> str:
     table = _duckdb_table(connection, raw_schema)
-    catalog = table.split(".", 1)[0]
+    catalog = _catalog(connection)
     connection.execute(create_schema_sql(raw_schema).replace(
         quote_ident(raw_schema), f"{catalog}.{quote_ident(raw_schema)}", 1
     ))
