@@ -841,7 +841,10 @@ def run_benchmark(
         dbt_paths["DBT_PROFILES_DIR"] = str(profiles)
         result.memory_notes.append(f"dbt ran with DuckDB memory_limit {duckdb_memory_limit}")
     elif target == "duckdb":
-        result.memory_notes.append("dbt ran with DuckDB's default memory_limit (80% of RAM)")
+        limit = os.environ.get("CA_DUCKDB_MEMORY_LIMIT", "3GB")
+        result.memory_notes.append(
+            f"dbt ran with the profile's DuckDB memory_limit {limit} (CA_DUCKDB_MEMORY_LIMIT)"
+        )
     try:
         with dbt_runner.environment(dbt_paths):
             if target == "duckdb":
