@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from conversation_analytics import __version__, dbt_runner
-from conversation_analytics.loader import connect_duckdb, connect_postgres
 from conversation_analytics.raw_table import Target
 from conversation_analytics.report import (
     SUMS_SQL,
     MartReader,
     Metrics,
+    connect_marts,
     metrics_from_sums,
     round_half_up,
 )
@@ -449,11 +449,7 @@ def gather_dashboard(
     """Read the marts of `target` into `DashboardData` (see the module docstring)."""
     if days is not None and days < 1:
         raise DashboardError("--days must be at least 1")
-    schema = dbt_runner.layer_schema(target, "marts")
-    if target == "duckdb":
-        connection: Any = connect_duckdb(duckdb_path, must_exist=True)
-    else:
-        connection = connect_postgres(conninfo)
+    connection, schema = connect_marts(target, duckdb_path=duckdb_path, conninfo=conninfo)
     with closing(connection):
         reader = _DashboardReader(connection, schema)
         return reader.gather(target, days, satisfaction_vars(project_dir))

@@ -132,6 +132,20 @@ SUMS_SQL = """
     sum(sum_satisfaction_score)"""
 
 
+def connect_marts(
+    target: Target,
+    *,
+    duckdb_path: str | os.PathLike[str] | None = None,
+    conninfo: str | None = None,
+) -> tuple[Any, str]:
+    """A connection to `target` (an existing DuckDB file, or PostgreSQL from
+    `conninfo` or the PG* variables) and the schema its marts are built in."""
+    schema = dbt_runner.layer_schema(target, "marts")
+    if target == "duckdb":
+        return connect_duckdb(duckdb_path, must_exist=True), schema
+    return connect_postgres(conninfo), schema
+
+
 class MartReader:
     """Runs queries over the marts on a DuckDB or psycopg connection."""
 
@@ -211,11 +225,7 @@ def build_report(
     """Read the marts of `target` and compute the report (see the module docstring)."""
     if days is not None and days < 1:
         raise ReportError("--days must be at least 1")
-    schema = dbt_runner.layer_schema(target, "marts")
-    if target == "duckdb":
-        connection: Any = connect_duckdb(duckdb_path, must_exist=True)
-    else:
-        connection = connect_postgres(conninfo)
+    connection, schema = connect_marts(target, duckdb_path=duckdb_path, conninfo=conninfo)
     with closing(connection):
         return _ReportReader(connection, schema).report(target, days)
 
