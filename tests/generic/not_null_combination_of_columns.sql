@@ -1,5 +1,6 @@
-{#- None of `columns` is null in any row (the compound-key twin of
-    not_null). -#}
+{#- The project's own test (dbt-utils has none of this name): no row has a
+    null in any of `columns`, the compound-key twin of not_null. Returns the
+    whole failing rows. -#}
 {% test not_null_combination_of_columns(model, columns) %}
 
 with validation_errors as (
