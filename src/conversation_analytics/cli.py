@@ -239,6 +239,12 @@ def simulate(
     "--metadata-type", type=click.Choice(["json", "text"]), default="json", show_default=True,
     help="Column type for metadata when the table is created: json/jsonb or text.",
 )
+@click.option(
+    "--timestamp-type", type=click.Choice(["timestamptz", "timestamp"]), default="timestamptz",
+    show_default=True,
+    help="Column type for timestamp when the table is created: with time zone, or without "
+    "(holding UTC wall-clock times).",
+)
 @raw_schema_option(DEFAULT_RAW_SCHEMA)
 @duckdb_path_option
 def load(
@@ -252,6 +258,7 @@ def load(
     replace: bool,
     batch_size: int,
     metadata_type: str,
+    timestamp_type: str,
     raw_schema: str,
     duckdb_path: Path,
 ) -> None:
@@ -273,6 +280,7 @@ def load(
         replace=replace,
         batch_size=batch_size,
         metadata_type=metadata_type,  # type: ignore[arg-type]
+        timestamp_type=timestamp_type,  # type: ignore[arg-type]
         duckdb_path=duckdb_path,
     )
     seconds = time.perf_counter() - began

@@ -37,8 +37,10 @@ from conversation_analytics.contract import RAW_COLUMNS, EventRecord
 from conversation_analytics.raw_table import (
     DEFAULT_RAW_SCHEMA,
     TABLE_NAME,
+    TIMESTAMP_TYPES,
     MetadataType,
     Target,
+    TimestampType,
     create_schema_sql,
     create_table_sql,
     qualified_name,
@@ -211,15 +213,26 @@ def _utc_aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def _columns(batch: list[EventRecord], metadata_type: MetadataType) -> list[list[Any]]:
+def _utc_naive(value: datetime | None) -> datetime | None:
+    """UTC wall-clock time, for a `timestamp without time zone` column."""
+    aware = _utc_aware(value)
+    return None if aware is None else aware.astimezone(UTC).replace(tzinfo=None)
+
+
+def _columns(
+    batch: list[EventRecord],
+    metadata_type: MetadataType,
+    timestamp_type: TimestampType = "timestamptz",
+) -> list[list[Any]]:
     """A batch as six column lists, in `RAW_COLUMNS` order."""
     convert = metadata_for_json_column if metadata_type == "json" else metadata_for_text_column
+    moment = _utc_aware if timestamp_type == "timestamptz" else _utc_naive
     return [
         [e.id for e in batch],
         [e.conversation_id for e in batch],
         [e.user_id for e in batch],
         [e.event_type for e in batch],
-        [_utc_aware(e.timestamp) for e in batch],
+        [moment(e.timestamp) for e in batch],
         [convert(e.metadata) for e in batch],
     ]
 
@@ -241,6 +254,7 @@ def load_events(
     replace: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     metadata_type: MetadataType = "json",
+    timestamp_type: TimestampType = "timestamptz",
     duckdb_path: str | os.PathLike[str] | None = None,
     conninfo: str | None = None,
 ) -> int:
@@ -251,11 +265,17 @@ def load_events(
         raise LoadError("batch size must be at least 1")
     if metadata_type not in ("json", "text"):
         raise LoadError(f"unknown metadata type {metadata_type!r}: use json or text")
+    if timestamp_type not in TIMESTAMP_TYPES:
+        raise LoadError(f"unknown timestamp type {timestamp_type!r}: use timestamptz or timestamp")
     batches = _batches(events, batch_size)
     if target == "duckdb":
-        return _load_duckdb(batches, raw_schema, replace, metadata_type, duckdb_path)
+        return _load_duckdb(
+            batches, raw_schema, replace, metadata_type, timestamp_type, duckdb_path
+        )
     if target == "postgres":
-        return _load_postgres(batches, raw_schema, replace, metadata_type, conninfo)
+        return _load_postgres(
+            batches, raw_schema, replace, metadata_type, timestamp_type, conninfo
+        )
     raise LoadError(f"unknown target {target!r}: use duckdb or postgres")
 
 
@@ -264,6 +284,7 @@ def _load_duckdb(
     raw_schema: str,
     replace: bool,
     metadata_type: MetadataType,
+    timestamp_type: TimestampType,
     duckdb_path: str | os.PathLike[str] | None,
 ) -> int:
     cast = "json" if metadata_type == "json" else "varchar"
@@ -279,14 +300,19 @@ def _load_duckdb(
             insert = (
                 f"insert into {table} ({columns}) select unnest($1::varchar[]), "
                 "unnest($2::varchar[]), unnest($3::varchar[]), unnest($4::varchar[]), "
-                f"unnest($5::timestamptz[]), unnest($6::varchar[])::{cast}"
+                f"unnest($5::{timestamp_type}[]), unnest($6::varchar[])::{cast}"
             )
             connection.execute("begin transaction")
             _prepare_table(
-                connection.execute, "duckdb", raw_schema, replace, metadata_type, catalog
+                connection.execute,
+                "duckdb",
+                raw_schema,
+                replace,
+                (metadata_type, timestamp_type),
+                catalog,
             )
             for batch in batches:
-                connection.execute(insert, _columns(batch, metadata_type))
+                connection.execute(insert, _columns(batch, metadata_type, timestamp_type))
                 written += len(batch)
             connection.execute("commit")
         except duckdb.Error as exc:
@@ -299,6 +325,7 @@ def _load_postgres(
     raw_schema: str,
     replace: bool,
     metadata_type: MetadataType,
+    timestamp_type: TimestampType,
     conninfo: str | None,
 ) -> int:
     table = qualified_name(raw_schema)
@@ -309,11 +336,17 @@ def _load_postgres(
         try:
             with connection.transaction(), connection.cursor() as cursor:
                 _prepare_table(
-                    cursor.execute, "postgres", raw_schema, replace, metadata_type, None
+                    cursor.execute,
+                    "postgres",
+                    raw_schema,
+                    replace,
+                    (metadata_type, timestamp_type),
+                    None,
                 )
                 for batch in batches:
                     with cursor.copy(copy_sql) as copy:
-                        for row in zip(*_columns(batch, metadata_type), strict=True):
+                        rows = _columns(batch, metadata_type, timestamp_type)
+                        for row in zip(*rows, strict=True):
                             copy.write_row(row)
                     written += len(batch)
                 # Fresh statistics, so the planner sizes the staging views right.
@@ -328,13 +361,17 @@ def _prepare_table(
     target: Target,
     raw_schema: str,
     replace: bool,
-    metadata_type: MetadataType,
+    column_types: tuple[MetadataType, TimestampType],
     catalog: str | None,
 ) -> None:
     """Create the schema and table (dropping the table first when `replace`),
-    qualified with `catalog` when one is given."""
+    with the metadata and timestamp column types given, qualified with
+    `catalog` when one is given."""
+    metadata_type, timestamp_type = column_types
     schema_sql = create_schema_sql(raw_schema)
-    table_sql = create_table_sql(target, raw_schema, metadata_type)
+    table_sql = create_table_sql(
+        target, raw_schema, metadata_type, timestamp_type=timestamp_type
+    )
     table = qualified_name(raw_schema)
     if catalog is not None:
         qualified = f"{quote_ident(catalog)}.{table}"

@@ -10,6 +10,10 @@ from typing import Literal
 
 Target = Literal["duckdb", "postgres"]
 MetadataType = Literal["json", "text"]
+# The raw `timestamp` column: with time zone (the default), or without, in
+# which case it holds UTC wall-clock times.
+TimestampType = Literal["timestamptz", "timestamp"]
+TIMESTAMP_TYPES: tuple[TimestampType, ...] = ("timestamptz", "timestamp")
 
 TABLE_NAME = "conversation_events"
 DEFAULT_RAW_SCHEMA = "raw"
@@ -41,6 +45,7 @@ def create_table_sql(
     metadata_type: MetadataType = "json",
     table: str = TABLE_NAME,
     primary_key: bool = False,
+    timestamp_type: TimestampType = "timestamptz",
 ) -> str:
     """`create table if not exists` for the raw table.
 
@@ -54,6 +59,11 @@ def create_table_sql(
         raise ValueError(
             f"unsupported target/metadata type {target!r}/{metadata_type!r}"
         ) from None
+    if timestamp_type not in TIMESTAMP_TYPES:
+        raise ValueError(
+            f"unsupported timestamp type {timestamp_type!r}: use timestamptz or timestamp"
+        )
+    zone = "with" if timestamp_type == "timestamptz" else "without"
     text = "varchar" if target == "duckdb" else "text"
     key = " primary key" if primary_key else ""
     return (
@@ -62,7 +72,7 @@ def create_table_sql(
         f"    conversation_id {text},\n"
         f"    user_id {text},\n"
         f"    event_type {text},\n"
-        f'    "timestamp" timestamp with time zone,\n'
+        f'    "timestamp" timestamp {zone} time zone,\n'
         f"    metadata {metadata_sql}\n"
         f")"
     )
