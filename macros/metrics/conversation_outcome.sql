@@ -1,4 +1,4 @@
-{#- The outcome of one conversation (SPEC section 3), first match wins:
+{#- The outcome of one conversation (docs/metric-definitions.md), first match wins:
     completed, abandoned, timed_out (no event for more than
     var('inactivity_timeout_minutes') before the as-of time), in_progress.
     Dispatched, so a project can override the definition. -#}

@@ -1,4 +1,5 @@
-{#- The rate metrics of SPEC section 4 as aggregate select columns over
+{#- The rate metrics of conversation_metrics_daily
+    (docs/metric-definitions.md) as aggregate select columns over
     rows of fct_conversations, for whatever grain the caller groups by.
     Averages are sums over counts in double precision, so every adapter
     computes (and rounds) them the same way. Rows with a null

@@ -1,4 +1,4 @@
-{#- The event types of the raw contract (SPEC section 1), as a list. The
+{#- The event types of the raw contract (docs/event-contract.md), as a list. The
     seed conversation_event_types documents the same list, and a test keeps
     the two equal. -#}
 {% macro event_types() -%}

@@ -1,12 +1,12 @@
 {#- A raw timestamp column as a UTC timestamp without time zone.
     data_type is the column's declared type: a zoned timestamp is converted
-    to UTC, a plain one is taken to be UTC already (SPEC section 1). -#}
+    to UTC, a plain one is taken to be UTC already (docs/event-contract.md). -#}
 {% macro timestamp_to_utc(column_name, data_type) -%}
     {%- set declared = (data_type or '') | lower -%}
     {%- set has_zone = 'time zone' in declared and 'without' not in declared
         or declared in ('timestamptz', 'timestamp_tz', 'timestamp with time zone') -%}
     {%- if has_zone -%}
-        {{ return(adapter.dispatch('zoned_timestamp_to_utc', 'conversation_analytics')(column_name)) }}
+        {{ conversation_analytics.zoned_timestamp_to_utc(column_name) }}
     {%- else -%}
         cast({{ column_name }} as {{ dbt.type_timestamp() }})
     {%- endif -%}

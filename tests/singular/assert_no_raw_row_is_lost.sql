@@ -1,4 +1,4 @@
--- Nothing is lost (SPEC section 2): every raw row is either valid or
+-- Nothing is lost (docs/event-contract.md): every raw row is either valid or
 -- rejected, and staging holds exactly one event per distinct valid id.
 -- Returns a row (fails) when either count disagrees.
 

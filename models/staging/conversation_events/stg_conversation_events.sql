@@ -1,4 +1,5 @@
-{#- The metadata keys of SPEC section 1 that staging reads. -#}
+{#- The metadata keys of the event contract (docs/event-contract.md) that
+    staging reads. -#}
 {%- set metadata_keys = [
     'channel',
     'agent_id',
@@ -113,7 +114,7 @@ metadata_checked as (
 metadata_extracted as (
 
     -- Each key reads as null unless its value has the contract's JSON type
-    -- (SPEC section 2): "turn": "three" or "agent_id": 42 are null.
+    -- (docs/event-contract.md): "turn": "three" or "agent_id": 42 are null.
     {%- set text = conversation_analytics.clean_text %}
     {%- set integer = conversation_analytics.safe_cast_integer %}
     {%- set double = conversation_analytics.safe_cast_double %}
@@ -155,7 +156,7 @@ metadata_extracted as (
 rephrases_flagged as (
 
     -- A rephrase: a user message close to the previous one but not the
-    -- same words (SPEC section 3, rephrase_count).
+    -- same words (the rephrase rule, docs/metric-definitions.md).
     select
         *,
         coalesce(
