@@ -1,5 +1,9 @@
 """The article's instrumented agent loop, with a scripted LLM and scripted users.
 
+The article is the one the project started from:
+"Agent Conversation Analytics: Understanding User Behavior and Agent Performance"
+(CallSphere blog, 2026).
+
 `run_conversation` is the loop of "Instrumenting the Agent", written against
 `ConversationTracker`'s typed helpers. The LLM and the users are scripted, so
 the loop runs anywhere, fast, and every conversation's outcome, turns,
@@ -134,7 +138,7 @@ class Scenario:
     `messages[i]` is the user's message on turn i + 1. The agent resolves the
     request on `resolves_at_turn`, or hands off on `handoff_at_turn`; with
     neither, the user leaves after the last message. `rephrases` counts the
-    messages that rephrase the one before (the rephrase rule of SPEC 3).
+    messages that rephrase the one before (the rephrase rule of docs/metric-definitions.md).
     """
 
     conversation_id: str

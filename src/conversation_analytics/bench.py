@@ -11,8 +11,10 @@ For each warehouse, `run_benchmark`:
    `dbt run --full-refresh` (the build figure), then `dbt test` (timed apart);
 3. appends one more day with `fastsim.append_day` (late events for earlier
    days, re-delivered copies) and runs the incremental build, `dbt run`;
-4. answers the article's two questions (get_conversation_metrics and
-   get_drop_off_analysis, over the last `window_days` days) three ways,
+4. answers the two questions of the article the project started from
+   ("Agent Conversation Analytics: Understanding User Behavior and Agent Performance",
+   CallSphere blog, 2026), get_conversation_metrics and
+   get_drop_off_analysis over the last `window_days` days, three ways,
    each `repeat` times (the median is reported):
    - raw, the article's SQL: as the article wrote it, adapted to the
      warehouse (metadata keys extracted, a safe integer cast, the window
@@ -307,13 +309,13 @@ def article_drop_off_sql(raw: str, window: _Window, target: str) -> str:
 
 def _events_with_rules_sql(raw: str, target: str, with_metadata: bool) -> str:
     """CTEs `valid_events` and `events`: raw rows validated and deduplicated
-    by id as staging does (SPEC section 2). Re-delivered copies here are
+    by id as staging does (docs/event-contract.md). Re-delivered copies here are
     identical, so the tie-break after event_at does not change an answer."""
     utc = 'timezone(\'UTC\', "timestamp")' if target == "duckdb" else (
         "(\"timestamp\" at time zone 'UTC')"
     )
     # abandoned_at_turn counts only as a JSON number written as an integer
-    # (a wrong-typed value reads as null, SPEC section 2).
+    # (a wrong-typed value reads as null, docs/event-contract.md).
     if target == "duckdb":
         path = "'$.\"abandoned_at_turn\"'"
         text = f"json_extract_string(metadata, {path})"

@@ -1,4 +1,4 @@
-"""The raw event contract of SPEC section 1, in Python.
+"""The raw event contract (docs/event-contract.md), in Python.
 
 One `EventRecord` is one row of `conversation_events`. The tracker builds
 records through `EventRecord.create`, which validates at the call site; the
@@ -16,7 +16,7 @@ from typing import Any
 
 
 class ConversationEvent(StrEnum):
-    """The event types a conversation emits (SPEC section 1)."""
+    """The event types a conversation emits (docs/event-contract.md)."""
 
     STARTED = "started"
     USER_MESSAGE = "user_message"

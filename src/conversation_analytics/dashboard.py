@@ -54,7 +54,8 @@ MARTS = (
 LEAGUE_WEEKS = 6
 MAX_TURNS_SHOWN = 30
 
-# SPEC section 5 defaults, used when dbt_project.yml cannot be read.
+# The vars' defaults (docs/metric-definitions.md), used when dbt_project.yml
+# cannot be read.
 DEFAULT_SATISFACTION_VARS = {
     "satisfaction_quick_resolution_max_turns": 3,
     "satisfaction_long_conversation_min_turns": 3,
@@ -192,8 +193,8 @@ def _as_date(value: Any) -> date:
 
 
 def satisfaction_vars(project_dir: Path | None = None) -> dict[str, int]:
-    """The implicit-rule turn limits from dbt_project.yml's vars (SPEC
-    defaults when the project cannot be read)."""
+    """The implicit-rule turn limits from dbt_project.yml's vars (their
+    documented defaults when the project cannot be read)."""
     values = dict(DEFAULT_SATISFACTION_VARS)
     try:
         import yaml

@@ -5,7 +5,7 @@ row-by-row inserts). PostgreSQL: psycopg 3 `COPY ... FROM STDIN`, one COPY per
 batch. Either way the whole load is one transaction: a failed load leaves the
 table as it was.
 
-Metadata is written so that nothing is lost (SPEC section 2):
+Metadata is written so that nothing is lost (docs/event-contract.md):
 
 - a JSON column (DuckDB `json`, PostgreSQL `jsonb`) gets a dict as its JSON
   object, a raw string that parses as JSON as that JSON value (an array, a

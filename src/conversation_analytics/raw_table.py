@@ -1,7 +1,7 @@
 """DDL of the raw `conversation_events` table on each supported warehouse.
 
 The loader and the tracker's stores create the table through these helpers,
-so both write the same contract (SPEC section 1).
+so both write the same contract (docs/event-contract.md).
 """
 
 from __future__ import annotations

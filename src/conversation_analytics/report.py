@@ -1,4 +1,4 @@
-"""The headline report, read from the marts (SPEC sections 4 and 6).
+"""The headline report, read from the marts (docs/metric-definitions.md).
 
 Every figure is re-aggregated from the additive columns of
 `conversation_metrics_daily` (sums of counts, turns, durations and scores), never

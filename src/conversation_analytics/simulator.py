@@ -1,7 +1,7 @@
 """Simulated conversation events: realistic, messy, deterministic under a seed.
 
 `run_simulation` plays a month (or any range) of conversations between users and
-a handful of AI agents, emits the raw events of SPEC section 1, and then, unless
+a handful of AI agents, emits the raw events of docs/event-contract.md, and then, unless
 `faults=False`, damages them the way at-least-once trackers do in production
 (duplicates, late rows, broken metadata, missing keys, ...). Every fault kind is
 named in `FAULT_KINDS` and counted in `SimulationResult.fault_counts`, so tests

@@ -1,5 +1,9 @@
 """Capture conversation events from agents (the article's tracker, production-grade).
 
+The article is the one the project started from:
+"Agent Conversation Analytics: Understanding User Behavior and Agent Performance"
+(CallSphere blog, 2026).
+
     from conversation_analytics.tracker import ConversationTracker, DuckDBStore
 
     async with ConversationTracker(DuckDBStore("events.duckdb")) as tracker:

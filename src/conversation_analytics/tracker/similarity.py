@@ -1,8 +1,9 @@
 """Similarity of consecutive user messages: the rephrase signal.
 
 The tracker computes `similarity_to_previous` for each user message at capture
-time, so the raw table never needs the message text. The SPEC's rephrase rule
-(`similarity_to_previous >= 0.85` and not an exact repeat) reads it later.
+time, so the raw table never needs the message text. The rephrase rule of
+docs/metric-definitions.md (`similarity_to_previous >= 0.85` and not an exact
+repeat) reads it later.
 
 Two embedders ship:
 

@@ -1,5 +1,9 @@
 """`ConversationTracker`: the article's tracker, safe on an agent's hot path.
 
+The article is the one the project started from:
+"Agent Conversation Analytics: Understanding User Behavior and Agent Performance"
+(CallSphere blog, 2026).
+
     tracker = ConversationTracker(DuckDBStore("events.duckdb"))
     await tracker.started(conversation_id, user_id, channel="web", agent_id="support")
     await tracker.user_message(conversation_id, user_id, text=message)
@@ -10,11 +14,12 @@
 that is not JSON-serialisable or a naive timestamp raise
 `EventValidationError` in the caller), builds the record and puts it on a
 bounded queue. It never waits for the store: a background task writes
-batches (see `batching`). The typed helpers fill the metadata keys of SPEC
-section 1 and keep a little state per open conversation: the current turn and
-a vector of the previous user message, from which `user_message(text=...)`
-derives `similarity_to_previous` and `is_exact_repeat`. Message text is
-stored only when the caller opts in (`store_text=True`).
+batches (see `batching`). The typed helpers fill the metadata keys of the
+event contract (docs/event-contract.md) and keep a little state per open
+conversation: the current turn and a vector of the previous user message,
+from which `user_message(text=...)` derives `similarity_to_previous` and
+`is_exact_repeat`. Message text is stored only when the caller opts in
+(`store_text=True`).
 """
 
 from __future__ import annotations

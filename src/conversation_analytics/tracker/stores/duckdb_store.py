@@ -5,7 +5,7 @@ DuckDB's Python API is synchronous, so every call runs in a worker thread
 file. The store creates `raw.conversation_events` (metadata `json`, timestamps
 `timestamptz`) when it is missing, and writes plain inserts: a batch that is
 retried after an ambiguous failure may land twice, which staging absorbs
-(SPEC section 2).
+(docs/event-contract.md, deduplication).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ never lands twice. That needs a unique index on `id`: the store creates the
 raw table with a primary key when it is missing. A raw table made by someone
 else without such an index (the bulk loader makes one) still works: the store
 then copies straight into it and says so once in the log; staging removes the
-duplicates a retry may leave (SPEC section 2).
+duplicates a retry may leave (docs/event-contract.md, deduplication).
 
 Connection settings come from `conninfo`, else from libpq's environment
 variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
