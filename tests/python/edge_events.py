@@ -1,10 +1,11 @@
-"""Hand-made raw rows for the whole-pipeline tests: the edge cases of SPEC
-sections 2-7 that a simulated stream hits rarely or never.
+"""Hand-made raw rows for the whole-pipeline tests: the edge cases of the
+event contract and the metric definitions (docs/event-contract.md,
+docs/metric-definitions.md) that a simulated stream hits rarely or never.
 
-`edge_case_events` holds only cases the SPEC decides (and that no tie makes
-ambiguous), so the marts must match `spec_reference` on them exactly.
+`edge_case_events` holds only cases those documents decide (and that no tie
+makes ambiguous), so the marts must match `spec_reference` on them exactly.
 `disputed_events` holds the cases on which the models were found to disagree
-with the SPEC or with each other (see the tests that use it).
+with the documented definitions or with each other (see the tests that use it).
 """
 
 from __future__ import annotations
@@ -373,8 +374,8 @@ def messy_events(
 
 
 def disputed_events() -> list[EventRecord]:
-    """Rows on which the models were found to disagree with the SPEC or with
-    each other. Each conversation is one case; load with text metadata."""
+    """Rows on which the models were found to disagree with the documented
+    definitions or with each other. Each conversation is one case; load with text metadata."""
     at = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
     rows: list[EventRecord] = []
     rows += (

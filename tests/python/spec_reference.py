@@ -1,17 +1,19 @@
-"""An independent, pure-Python implementation of SPEC sections 2-7.
+"""An independent, pure-Python implementation of the event contract
+(docs/event-contract.md) and the metric definitions (docs/metric-definitions.md).
 
 It computes, from the raw rows of `conversation_events`, what the dbt project
 must produce: the quarantine, the staged events, `fct_conversations` and every
 mart. It reads no SQL and calls no dbt model or macro, so a test comparing the
 two can fail when either is wrong.
 
-Where the SPEC is silent, this follows the project's documented choices:
+Where a detail is not spelled out there, this follows the project's documented
+choices (docs/metric-decisions.md):
 
 - text is trimmed of surrounding spaces (SQL `trim`: spaces only, not tabs),
   and blank text is missing, for ids, types, metadata values and the metadata
   itself;
-- every key reads only a value of its JSON type (SPEC: a value of the wrong
-  type reads as null): an integer key a JSON integer of at most 18 digits
+- every key reads only a value of its JSON type (the contract: a value of the
+  wrong type reads as null): an integer key a JSON integer of at most 18 digits
   (`"3"`, a string, is null), a float key a JSON number, a boolean key
   `true`/`false`, a text key a JSON string;
 - a JSON `null` as the whole metadata counts as absent, not as invalid;
@@ -41,7 +43,8 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-# SPEC section 1, written out here rather than imported from the package.
+# The event types of docs/event-contract.md, written out here rather than imported
+# from the package.
 EVENT_TYPES = (
     "started",
     "user_message",
@@ -76,7 +79,7 @@ _INTEGER_TEXT = re.compile(r"-?[0-9]{1,18}")
 
 @dataclass(frozen=True)
 class Vars:
-    """The dbt vars the SPEC names, with its defaults."""
+    """The dbt vars of docs/metric-definitions.md, with their defaults."""
 
     as_of: datetime | None = None
     inactivity_timeout_minutes: int = 30
@@ -234,7 +237,7 @@ class ParsedMetadata:
 
 
 def parse_metadata(metadata: dict[str, Any] | str | None) -> ParsedMetadata:
-    """SPEC section 2: the metadata keys, and whether the metadata is present
+    """docs/event-contract.md: the metadata keys, and whether the metadata is present
     but not a JSON object."""
     if metadata is None:
         return ParsedMetadata({}, False)
@@ -308,7 +311,7 @@ class Reference:
 
 
 def compute(rows: Iterable[Any], vars: Vars | None = None) -> Reference:
-    """SPEC sections 2-7 (and the project's extra marts) from raw rows."""
+    """The quarantine, staging and every mart (docs/metric-definitions.md) from raw rows."""
     settings = vars or Vars()
     ambiguities: list[str] = []
     rejected, valid = _validate([as_raw_row(r) for r in rows])
@@ -447,7 +450,8 @@ def satisfaction_score(
     user_turns: int,
     settings: Vars,
 ) -> float:
-    """SPEC section 5: the mean of the signals, neutral when there is none."""
+    """Satisfaction (docs/metric-definitions.md): the mean of the signals, neutral when
+    there is none."""
     if was_completed and user_turns <= settings.satisfaction_quick_resolution_max_turns:
         implicit: float | None = settings.satisfaction_quick_resolution_signal
     elif had_handoff:
@@ -544,7 +548,7 @@ def _conversation(
 
 
 def _rate_aggregates(conversations: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rate metrics of SPEC section 4 over a group of conversations."""
+    """The rate metrics of conversation_metrics_daily over a group of conversations."""
     total = len(conversations)
     completed = sum(1 for c in conversations if c["was_completed"])
     abandoned = sum(1 for c in conversations if c["was_abandoned"])

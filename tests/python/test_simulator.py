@@ -31,7 +31,7 @@ from conversation_analytics.simulator import (
 
 SIMULATION_START = date(2026, 10, 5)
 
-# Keys each event type may carry, with the types SPEC section 1 gives them.
+# Keys each event type may carry, with the types docs/event-contract.md gives them.
 INT = (int,)
 NUMBER = (int, float)
 CONTRACT_KEYS: dict[str, dict[str, tuple[type, ...]]] = {

@@ -1,6 +1,6 @@
-"""The SPEC reference (`spec_reference.py`) against values worked out by hand
-from /work/shared/SPEC.md, so the oracle the whole-pipeline tests trust is
-itself tested. No database, no dbt."""
+"""The reference implementation (`spec_reference.py`) against values worked out
+by hand from docs/event-contract.md and docs/metric-definitions.md, so the oracle
+the whole-pipeline tests trust is itself tested. No database, no dbt."""
 
 from __future__ import annotations
 
