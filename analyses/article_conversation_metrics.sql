@@ -1,5 +1,7 @@
--- The article's get_conversation_metrics(days), over the daily mart instead
--- of the raw events: filter the days, then re-aggregate the additive
+-- get_conversation_metrics(days) from the article the project started from
+-- ("Agent Conversation Analytics: Understanding User Behavior and Agent
+-- Performance", CallSphere blog, 2026), over the daily mart instead of the
+-- raw events: filter the days, then re-aggregate the additive
 -- columns. `dbt compile --select article_conversation_metrics --vars
 -- '{days: 28}'` prints the SQL to run in any SQL client.
 

@@ -1,5 +1,7 @@
--- The article's get_drop_off_analysis(days): the ten most common abandon
--- turns of the last N days, as a filter and a sum over conversation_drop_off.
+-- get_drop_off_analysis(days) from the article the project started from
+-- ("Agent Conversation Analytics: Understanding User Behavior and Agent
+-- Performance", CallSphere blog, 2026): the ten most common abandon turns of
+-- the last N days, as a filter and a sum over conversation_drop_off.
 
 {%- set days = var('days', 7) %}
 

@@ -20,8 +20,10 @@ abandons_counted as (
 
 abandons_ranked as (
 
-    -- The article's get_drop_off_analysis: the ten most common abandon turns
-    -- per window; ties go to the earlier turn.
+    -- get_drop_off_analysis from the article the project started from
+    -- ("Agent Conversation Analytics: Understanding User Behavior and Agent
+    -- Performance", CallSphere blog, 2026): the ten most common abandon
+    -- turns per window; ties go to the earlier turn.
     select
         window_days,
         row_number() over (

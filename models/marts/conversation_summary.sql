@@ -8,7 +8,9 @@ windowed_conversations as (
 
 summarised as (
 
-    -- The article's get_conversation_metrics, one row per trailing window.
+    -- get_conversation_metrics from the article the project started from
+    -- ("Agent Conversation Analytics: Understanding User Behavior and Agent
+    -- Performance", CallSphere blog, 2026), one row per trailing window.
     select
         window_days,
         window_start_at,
