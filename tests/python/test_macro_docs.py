@@ -5,7 +5,9 @@ argument is described in a macros yml", macros/_macros.yml).
 description, and the arguments documented for it must be exactly the
 parameters of its `{% macro name(...) %}` signature, in order, each with a
 type dbt accepts and a description. Generic tests (`{% test %}` blocks under
-tests/generic) are tests, not macros, and are left out.
+tests/generic) are held to the same rule in tests/generic/_generic_tests.yml,
+and the ones copied from dbt-utils must keep dbt-utils' signatures, so that a
+project can switch to `dbt_utils.<name>` without touching its ymls.
 """
 
 from __future__ import annotations
@@ -26,20 +28,43 @@ PACKAGE = "conversation_analytics"
 REPO = Path(__file__).resolve().parents[2]
 
 
+# dbt-utils' signatures of the generic tests the project copies (parameter
+# names in order; dbt-utils 1.x, macros/generic_tests/).
+DBT_UTILS_SIGNATURES = {
+    "test_accepted_range": ["model", "column_name", "min_value", "max_value", "inclusive"],
+    "test_expression_is_true": ["model", "expression", "column_name"],
+    "test_unique_combination_of_columns": ["model", "combination_of_columns", "quote_columns"],
+}
+
+
 @pytest.fixture(scope="module")
-def project_macros(
+def package_macros(
     dbt_scratch: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, dict[str, Any]]:
-    """The project's macros from a fresh manifest, by name, without the
-    generic tests."""
+) -> list[dict[str, Any]]:
+    """The package's macros and generic tests from a fresh manifest."""
     database = tmp_path_factory.mktemp("macro_docs") / "parse.duckdb"
     run_dbt(["parse", "--quiet"], target="duckdb", project_dir=REPO, duckdb_file=database)
     manifest = json.loads((dbt_scratch / "target" / "manifest.json").read_text())
+    return [macro for macro in manifest["macros"].values() if macro["package_name"] == PACKAGE]
+
+
+@pytest.fixture(scope="module")
+def project_macros(package_macros: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The project's macros, by name, without the generic tests."""
     return {
         macro["name"]: macro
-        for macro in manifest["macros"].values()
-        if macro["package_name"] == PACKAGE
-        and Path(macro["original_file_path"]).parts[0] != "tests"
+        for macro in package_macros
+        if Path(macro["original_file_path"]).parts[0] != "tests"
+    }
+
+
+@pytest.fixture(scope="module")
+def generic_tests(package_macros: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The project's generic tests (macros named `test_<name>`), by name."""
+    return {
+        macro["name"]: macro
+        for macro in package_macros
+        if Path(macro["original_file_path"]).parts[:2] == ("tests", "generic")
     }
 
 
@@ -75,9 +100,12 @@ def test_every_macro_has_a_description(project_macros: dict[str, dict[str, Any]]
     )
 
 
-def test_every_argument_is_documented(project_macros: dict[str, dict[str, Any]]) -> None:
+def argument_problems(macros: dict[str, dict[str, Any]]) -> list[str]:
+    """What is wrong with the documented arguments of `macros`: each
+    parameter of the signature documented, in order, with a type dbt accepts
+    and a description."""
     problems: list[str] = []
-    for name, macro in sorted(project_macros.items()):
+    for name, macro in sorted(macros.items()):
         parameters = signature(macro)
         documented = macro.get("arguments") or []
         names = [argument["name"] for argument in documented]
@@ -101,4 +129,30 @@ def test_every_argument_is_documented(project_macros: dict[str, dict[str, Any]])
                     "(string, integer, float, bool, any, relation, column, list[...], "
                     "dict[..., ...], optional[...])"
                 )
+    return problems
+
+
+def test_every_argument_is_documented(project_macros: dict[str, dict[str, Any]]) -> None:
+    problems = argument_problems(project_macros)
     assert not problems, "macros/_macros.yml is out of date:\n" + "\n".join(problems)
+
+
+def test_every_generic_test_and_argument_is_documented(
+    generic_tests: dict[str, dict[str, Any]],
+) -> None:
+    assert set(DBT_UTILS_SIGNATURES) <= generic_tests.keys()
+    problems = [
+        f"{name}: no description"
+        for name, macro in sorted(generic_tests.items())
+        if not (macro.get("description") or "").strip()
+    ] + argument_problems(generic_tests)
+    assert not problems, "tests/generic/_generic_tests.yml is out of date:\n" + "\n".join(problems)
+
+
+def test_generic_tests_keep_dbt_utils_signatures(
+    generic_tests: dict[str, dict[str, Any]],
+) -> None:
+    # Drop-in compatibility: `accepted_range:` and `dbt_utils.accepted_range:`
+    # take the same arguments.
+    for name, expected in DBT_UTILS_SIGNATURES.items():
+        assert signature(generic_tests[name]) == expected, name
