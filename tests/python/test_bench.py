@@ -90,7 +90,9 @@ def test_marts_and_raw_agree(duckdb_run: tuple[Result, dict[str, Any], Path]) ->
     assert metrics["marts_answer"] == metrics["rules_answer"]
     assert metrics["marts_answer"]["total_conversations"] > 0
     assert drop_off["marts_answer"] == drop_off["rules_answer"] != []
-    # The article's SQL dedupes nothing: on this messy stream it is off.
+    # The SQL of the article the project started from ("Agent Conversation
+    # Analytics: Understanding User Behavior and Agent Performance", CallSphere
+    # blog, 2026) dedupes nothing: on this messy stream it is off.
     assert metrics["article_differences"] or drop_off["article_differences"]
     assert all(check["met"] for check in payload["checks"] if "marts == raw" in check["name"])
     steps = {step["name"]: step for step in payload["steps"]}
