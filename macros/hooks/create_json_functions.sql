@@ -15,7 +15,9 @@
     returns jsonb
     language plpgsql
     immutable
-    parallel safe
+    -- The exception block opens a subtransaction, which PostgreSQL refuses
+    -- inside a parallel worker or a parallel leader: parallel unsafe.
+    parallel unsafe
     as $fn$
     begin
         return value::jsonb;

@@ -27,7 +27,7 @@ import click
 import duckdb
 import psycopg
 
-from conversation_analytics import __version__, dbt_runner
+from conversation_analytics import __version__, dbt_runner, loader
 from conversation_analytics.dashboard import DashboardError, write_dashboard
 from conversation_analytics.loader import (
     DEFAULT_BATCH_SIZE,
@@ -409,18 +409,35 @@ def report(target: str, days: int | None, html_path: Path | None, duckdb_path: P
     help="Where to write the dashboard page.  [default: beside the DuckDB file, "
     "<name>_dashboard.html]",
 )
+@click.option(
+    "--replace", is_flag=True,
+    help="Replace a raw table that an earlier demo did not write (your own events).",
+)
 @duckdb_path_option
 def demo(
-    conversations: int, days: int, seed: int, html_path: Path | None, duckdb_path: Path
+    conversations: int,
+    days: int,
+    seed: int,
+    html_path: Path | None,
+    replace: bool,
+    duckdb_path: Path,
 ) -> None:
     """Simulate a month of messy events into DuckDB, build the marts, print the
-    report and write the dashboard."""
+    report and write the dashboard. The demo replaces only a raw table it
+    wrote itself, unless --replace is given."""
+    comment = loader.duckdb_raw_table_comment(duckdb_path)
+    if comment is not None and comment != loader.DEMO_TABLE_COMMENT and not replace:
+        raise click.ClickException(
+            f"{duckdb_path} already holds raw.{TABLE_NAME}, which the demo did not write: "
+            "pass --replace to overwrite it, or --duckdb-path NEW.duckdb for a separate demo"
+        )
     began = time.perf_counter()
     first = _start_date(None, days)
     with _step(f"[1/4] simulate {conversations:,} conversations over {days} days"):
         result = run_simulation(conversations, first, days, seed, faults=True)
     with _step(f"[2/4] load {len(result.events):,} events into {duckdb_path}"):
         load_events(result.events, "duckdb", replace=True, duckdb_path=duckdb_path)
+        loader.mark_duckdb_raw_table(loader.DEMO_TABLE_COMMENT, duckdb_path)
     with _step("[3/4] dbt build (models and tests)"):
         # The raw table was just replaced: rebuild the incremental models
         # from it, or they would keep events of an earlier demo.

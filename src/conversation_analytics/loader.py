@@ -172,6 +172,40 @@ def raw_table_exists(
         return table_exists(connection, raw_schema, TABLE_NAME)
 
 
+# The comment `conversation-analytics demo` puts on the raw table it writes,
+# so a later demo knows the table is its own to replace.
+DEMO_TABLE_COMMENT = "sample events written by conversation-analytics demo"
+
+
+def duckdb_raw_table_comment(
+    duckdb_path: str | os.PathLike[str] | None = None, raw_schema: str = DEFAULT_RAW_SCHEMA
+) -> str | None:
+    """The comment on the DuckDB raw table ('' when it has none), or None
+    when the file or the table does not exist."""
+    if not resolve_duckdb_path(duckdb_path).is_file():
+        return None
+    with closing(connect_duckdb(duckdb_path, must_exist=True)) as connection:
+        row = connection.execute(
+            "select coalesce(comment, '') from duckdb_tables() "
+            "where database_name = current_database() and schema_name = ? and table_name = ?",
+            [raw_schema, TABLE_NAME],
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def mark_duckdb_raw_table(
+    comment: str,
+    duckdb_path: str | os.PathLike[str] | None = None,
+    raw_schema: str = DEFAULT_RAW_SCHEMA,
+) -> None:
+    """Put `comment` on the DuckDB raw table."""
+    with closing(connect_duckdb(duckdb_path, must_exist=True)) as connection:
+        connection.execute(
+            f"comment on table {qualified_name(raw_schema)} is "
+            + "'" + comment.replace("'", "''") + "'"
+        )
+
+
 # --- value conversion -------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -106,12 +106,10 @@ def read_postgres(conninfo: str, schema: str, raw_schema: str = "raw") -> Snapsh
 
 # --- building ------------------------------------------------------------------------
 
-# Every model, seed and data test; not the dbt unit tests, which mock their
-# inputs (so they prove nothing about the loaded events) and are run by the
-# project's own build. One of them (test_timeout_uses_latest_event_without_as_of)
-# fails whenever var as_of is set, as the pinned builds set it, and a failed
-# unit test skips its model.
-BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
+# The whole build: every model, seed, data test and dbt unit test, as a
+# scheduled pipeline runs it, so a unit test that assumes a default var or
+# a raw column type fails here too.
+BUILD_ARGS = ["build"]
 
 
 def _dbt_vars(raw_schema: str, vars: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -123,11 +121,17 @@ def build_duckdb(
     path: Path,
     *,
     metadata_type: str = "json",
+    timestamp_type: str = "timestamptz",
     vars: Mapping[str, Any] | None = None,
 ) -> Snapshot:
     """Load `events` into a new DuckDB file, `dbt build`, read the result."""
     loader.load_events(
-        events, "duckdb", duckdb_path=path, replace=True, metadata_type=metadata_type
+        events,
+        "duckdb",
+        duckdb_path=path,
+        replace=True,
+        metadata_type=metadata_type,  # type: ignore[arg-type]
+        timestamp_type=timestamp_type,  # type: ignore[arg-type]
     )
     dbt_runner.run_dbt(BUILD_ARGS, target="duckdb", duckdb_file=path, vars=_dbt_vars("raw", vars))
     return read_duckdb(path)
@@ -139,6 +143,7 @@ def build_postgres(
     *,
     schema: str,
     metadata_type: str = "json",
+    timestamp_type: str = "timestamptz",
     vars: Mapping[str, Any] | None = None,
 ) -> Snapshot:
     """Load `events` into `raw_<schema>.conversation_events` of the database
@@ -151,7 +156,8 @@ def build_postgres(
         conninfo=conninfo,
         raw_schema=raw_schema,
         replace=True,
-        metadata_type=metadata_type,
+        metadata_type=metadata_type,  # type: ignore[arg-type]
+        timestamp_type=timestamp_type,  # type: ignore[arg-type]
     )
     database = conninfo_to_dict(conninfo)["dbname"]
     with dbt_runner.environment({"PGDATABASE": str(database), "CA_PG_SCHEMA": schema}):
@@ -169,24 +175,75 @@ STREAM_CONVERSATIONS = 400
 STREAM_SEED = 20261005
 PINNED_AS_OF = datetime(2026, 10, 25, 12, 0, 0)
 
+# Every definition var moved off its default, the way a team tunes them. The
+# alert threshold and minimum are both relaxed, so the stream's planted
+# alert still fires; the satisfaction rules shift their turn limits, so
+# conversations change rule.
+TUNED_VARS = Vars(
+    inactivity_timeout_minutes=45,
+    rephrase_similarity_threshold=0.9,
+    satisfaction_quick_resolution_max_turns=2,
+    satisfaction_quick_resolution_signal=0.9,
+    satisfaction_handoff_signal=0.25,
+    satisfaction_long_conversation_min_turns=4,
+    satisfaction_long_conversation_base=0.75,
+    satisfaction_turn_penalty=0.05,
+    satisfaction_neutral_score=0.55,
+    completion_drop_alert_points=3,
+    alert_min_conversations=10,
+)
+# The Vars fields that are dbt vars of the same name (the rest describe the
+# stream, not the build).
+_DEFINITION_VARS = (
+    "inactivity_timeout_minutes",
+    "rephrase_similarity_threshold",
+    "satisfaction_quick_resolution_max_turns",
+    "satisfaction_quick_resolution_signal",
+    "satisfaction_handoff_signal",
+    "satisfaction_long_conversation_min_turns",
+    "satisfaction_long_conversation_base",
+    "satisfaction_turn_penalty",
+    "satisfaction_neutral_score",
+    "completion_drop_alert_points",
+    "alert_min_conversations",
+)
+
+
+def dbt_vars_of(settings: Vars) -> dict[str, Any]:
+    """The dbt vars that build what `settings` describes."""
+    values: dict[str, Any] = {name: getattr(settings, name) for name in _DEFINITION_VARS}
+    if settings.as_of is not None:
+        values["as_of"] = settings.as_of.isoformat(sep=" ")
+    return values
+
 
 @dataclass(frozen=True)
 class BuildCase:
-    """One build of the messy stream: a target, a metadata column type, and
-    whether var('as_of') is pinned (else the latest staged event rules)."""
+    """One build of the messy stream: a target, a metadata column type,
+    whether var('as_of') is pinned (else the latest staged event rules), the
+    raw timestamp column type, and whether every definition var is tuned
+    (TUNED_VARS) or left at its default."""
 
     target: str
     metadata_type: str
     pinned_as_of: bool
+    timestamp_type: str = "timestamptz"
+    tuned_vars: bool = False
+
+    @property
+    def _variant(self) -> str:
+        naive = "-naive-timestamp" if self.timestamp_type == "timestamp" else ""
+        return naive + ("-tuned-vars" if self.tuned_vars else "")
 
     @property
     def id(self) -> str:
         as_of = "pinned-as-of" if self.pinned_as_of else "latest-event-as-of"
-        return f"{self.target}-{self.metadata_type}-{as_of}"
+        return f"{self.target}-{self.metadata_type}-{as_of}{self._variant}"
 
     @property
     def pg_schema(self) -> str:
-        return f"{self.metadata_type}_{'pinned' if self.pinned_as_of else 'latest'}"
+        as_of = "pinned" if self.pinned_as_of else "latest"
+        return f"{self.metadata_type}_{as_of}{self._variant.replace('-', '_')}"
 
 
 @dataclass
@@ -226,21 +283,22 @@ def build_case(case: BuildCase, workdir: Path, conninfo: str | None) -> Built:
         events, stream_as_of = messy_events(
             STREAM_CONVERSATIONS, STREAM_SEED, as_of=as_of, metadata_type=case.metadata_type
         )
-        vars = {"as_of": as_of.isoformat(sep=" ")} if as_of else None
+        settings = replace(TUNED_VARS if case.tuned_vars else Vars(), as_of=as_of)
+        # Default builds pass only as_of, as a user who tunes nothing does.
+        vars = dbt_vars_of(settings) if case.tuned_vars else (
+            {"as_of": as_of.isoformat(sep=" ")} if as_of else None
+        )
+        column_types = {"metadata_type": case.metadata_type, "timestamp_type": case.timestamp_type}
         if case.target == "duckdb":
             snapshot = build_duckdb(
-                events, workdir / f"{case.id}.duckdb", metadata_type=case.metadata_type, vars=vars
+                events, workdir / f"{case.id}.duckdb", **column_types, vars=vars
             )
         else:
             assert conninfo is not None, "a PostgreSQL build needs a database"
             snapshot = build_postgres(
-                events,
-                conninfo,
-                schema=case.pg_schema,
-                metadata_type=case.metadata_type,
-                vars=vars,
+                events, conninfo, schema=case.pg_schema, **column_types, vars=vars
             )
-        reference = compute(events, Vars(as_of=as_of))
+        reference = compute(events, settings)
         return Built(case, events, stream_as_of, reference, snapshot)
 
     return _memoised(case, build)

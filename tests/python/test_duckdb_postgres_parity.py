@@ -24,7 +24,10 @@ pytestmark = pytest.mark.postgres
 
 PAIRS = (
     (BuildCase("duckdb", "json", False), BuildCase("postgres", "json", False)),
-    (BuildCase("duckdb", "text", True), BuildCase("postgres", "text", True)),
+    (
+        BuildCase("duckdb", "text", True, timestamp_type="timestamp"),
+        BuildCase("postgres", "text", True, timestamp_type="timestamp"),
+    ),
 )
 
 

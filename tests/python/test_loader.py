@@ -300,3 +300,59 @@ def test_unreachable_postgres_says_what_to_do() -> None:
     message = str(caught.value)
     assert "127.0.0.1:1" in message and "PGHOST" in message
     assert "\n" not in message
+
+
+# --- a raw timestamp column without time zone ------------------------------------------
+
+_STAMPED = [
+    EventRecord("c1", None, "started", datetime(2026, 1, 2, 3, 4, 5, 678000), {}, id="a"),
+    EventRecord(
+        "c1",
+        None,
+        "completed",
+        datetime(2026, 1, 2, 5, 4, 5, 678000, tzinfo=timezone(timedelta(hours=2))),
+        None,
+        id="b",
+    ),
+    EventRecord("c1", None, "abandoned", None, None, id="c"),
+]
+_UTC_WALL_CLOCK = [datetime(2026, 1, 2, 3, 4, 5, 678000)] * 2 + [None]
+
+
+def test_duckdb_naive_timestamp_column_holds_utc_wall_clock(tmp_path: Path) -> None:
+    path = tmp_path / "events.duckdb"
+    load_events(_STAMPED, "duckdb", duckdb_path=path, timestamp_type="timestamp")
+    with duckdb.connect(str(path)) as connection:
+        (column_type,) = connection.execute(
+            "select data_type from information_schema.columns "
+            "where table_schema = 'raw' and column_name = 'timestamp'"
+        ).fetchone()
+        stamps = connection.execute(
+            'select "timestamp" from raw.conversation_events order by id'
+        ).fetchall()
+    assert column_type == "TIMESTAMP"
+    assert [row[0] for row in stamps] == _UTC_WALL_CLOCK
+
+
+@pytest.mark.postgres
+def test_postgres_naive_timestamp_column_holds_utc_wall_clock(postgres_conninfo: str) -> None:
+    load_events(
+        _STAMPED, "postgres", conninfo=postgres_conninfo, replace=True, timestamp_type="timestamp"
+    )
+    with psycopg.connect(postgres_conninfo) as connection:
+        # The column has no zone: a session in another zone reads the same wall clock.
+        connection.execute("set timezone = 'America/New_York'")
+        (column_type,) = connection.execute(
+            "select data_type from information_schema.columns "
+            "where table_schema = 'raw' and column_name = 'timestamp'"
+        ).fetchone()
+        stamps = connection.execute(
+            'select "timestamp" from raw.conversation_events order by id'
+        ).fetchall()
+    assert column_type == "timestamp without time zone"
+    assert [row[0] for row in stamps] == _UTC_WALL_CLOCK
+
+
+def test_unknown_timestamp_type_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="unknown timestamp type"):
+        load_events([], "duckdb", duckdb_path=tmp_path / "x.duckdb", timestamp_type="date")  # type: ignore[arg-type]

@@ -23,12 +23,18 @@ import pytest
 import mart_io
 from edge_events import ALERT_AGENT, ALERT_WEEK, TIE_AGENT
 from mart_io import MART_GRAINS, BuildCase, Built, Snapshot
+from spec_reference import Vars, compute
 
+# Both metadata column types, both raw timestamp column types, the as-of
+# time pinned and not, every definition var at its default and tuned; each
+# build runs every dbt test, unit tests included.
 CASES = (
     BuildCase("duckdb", "json", pinned_as_of=False),
-    BuildCase("duckdb", "text", pinned_as_of=True),
-    BuildCase("postgres", "text", pinned_as_of=True),
+    BuildCase("duckdb", "text", pinned_as_of=True, timestamp_type="timestamp"),
+    BuildCase("duckdb", "json", pinned_as_of=False, timestamp_type="timestamp", tuned_vars=True),
+    BuildCase("postgres", "text", pinned_as_of=True, timestamp_type="timestamp"),
     BuildCase("postgres", "json", pinned_as_of=False),
+    BuildCase("postgres", "text", pinned_as_of=True, tuned_vars=True),
 )
 
 REJECTED_COLUMNS = (
@@ -94,6 +100,22 @@ def test_the_stream_is_messy_and_unambiguous(built: Built) -> None:
         # The latest staged event rules; later rejected rows do not count.
         assert reference.as_of == built.as_of
         assert max(r["event_at"] for r in reference.rejected if r["event_at"]) > built.as_of
+
+
+def test_tuned_vars_change_what_the_marts_hold(built: Built) -> None:
+    """A tuned build proves something only if the tuning moves conversations:
+    some change outcome, satisfaction rule or rephrase count."""
+    if not built.case.tuned_vars:
+        pytest.skip("a build with every var at its default")
+    defaults = compute(built.events, Vars(as_of=built.reference.vars.as_of))
+    tuned = {c["conversation_id"]: c for c in built.reference.marts["fct_conversations"]}
+    changed = {
+        column
+        for row in defaults.marts["fct_conversations"]
+        for column in ("outcome", "satisfaction_score", "rephrase_count")
+        if row[column] != tuned[row["conversation_id"]][column]
+    }
+    assert changed == {"outcome", "satisfaction_score", "rephrase_count"}
 
 
 # --- SPEC section 2 -------------------------------------------------------------------------

@@ -1,0 +1,46 @@
+{#- on-run-start: fail the run when a var given with --vars is not one this
+    project reads, naming it and the closest known names, since dbt itself
+    ignores an unknown var and a misspelt one (inactivity_timout_minutes)
+    would leave the default in force without a word.
+
+    When the project is installed as a package in another project, vars of
+    the host's own are expected: only names that begin like one of this
+    project's vars (satisfaction_..., inactivity_..., alert_...) are
+    checked there. -#}
+{% macro check_vars() -%}
+    {%- set given = invocation_args_dict.get('vars') or {} -%}
+    {%- if given is string -%}
+        {%- set given = fromyaml(given) or {} -%}
+    {%- endif -%}
+    {%- set known = conversation_analytics.known_vars() -%}
+    {%- set is_root = project_name == 'conversation_analytics' -%}
+    {%- set prefixes = [] -%}
+    {%- for name in known -%}
+        {%- do prefixes.append(name.split('_')[0] ~ '_') -%}
+    {%- endfor -%}
+    {%- set unknown = [] -%}
+    {%- for name in given -%}
+        {%- set looks_like_ours = name.split('_')[0] ~ '_' in prefixes -%}
+        {%- if name not in known and (is_root or looks_like_ours) -%}
+            {%- do unknown.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if unknown -%}
+        {%- set hints = [] -%}
+        {%- for name in unknown -%}
+            {%- set family = name.split('_')[0] ~ '_' -%}
+            {%- set alike = [] -%}
+            {%- for candidate in known if candidate.startswith(family) -%}
+                {%- do alike.append(candidate) -%}
+            {%- endfor -%}
+            {%- do hints.append(
+                name ~ (' (did you mean ' ~ alike | join(' or ') ~ '?)' if alike else '')
+            ) -%}
+        {%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            'unknown var ' ~ hints | join(', ') ~ ': this project reads only '
+            ~ known | join(', ') ~ ' (see the vars table in the README)'
+        ) }}
+    {%- endif -%}
+    select 1
+{%- endmacro %}

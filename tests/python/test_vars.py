@@ -1,0 +1,71 @@
+"""The dbt vars: a misspelt var fails the run and names itself, instead of
+being ignored while the default stays in force."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _known_vars() -> list[str]:
+    text = (ROOT / "macros" / "hooks" / "known_vars.sql").read_text()
+    return re.findall(r"'([a-z_]+)'", text)
+
+
+def test_known_vars_are_the_vars_dbt_project_declares() -> None:
+    declared = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+    assert sorted(_known_vars()) == sorted(declared)
+
+
+def test_every_known_var_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in _known_vars() if f"`{name}`" not in readme]
+    assert not missing, f"README's vars table lacks {missing}"
+
+
+def _build(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CA_DUCKDB_PATH": str(tmp_path / "vars.duckdb")}
+    cli = [sys.executable, "-m", "conversation_analytics.cli"]
+    loaded = subprocess.run(
+        [*cli, "load", "--conversations", "5"], env=env, capture_output=True, text=True
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    return subprocess.run(
+        [*cli, "build", "--select", "conversation_event_types", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "named", "hint"),
+    [
+        ("inactivity_timout_minutes=45", "inactivity_timout_minutes", "inactivity_timeout_minutes"),
+        ("satisfaction_neutral=0.6", "satisfaction_neutral", "satisfaction_neutral_score"),
+        ("timeout_minutes=45", "timeout_minutes", None),
+    ],
+)
+def test_a_misspelt_var_fails_the_run_and_names_itself(
+    tmp_path: Path, given: str, named: str, hint: str | None, dbt_scratch: Path
+) -> None:
+    result = _build(tmp_path, "--var", given)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert f"unknown var {named}" in output
+    if hint:
+        assert hint in output.split(f"unknown var {named}", 1)[1].splitlines()[0]
+
+
+def test_a_known_var_is_accepted(tmp_path: Path, dbt_scratch: Path) -> None:
+    result = _build(tmp_path, "--var", "inactivity_timeout_minutes=45")
+    assert result.returncode == 0, result.stdout + result.stderr
