@@ -1,5 +1,6 @@
-"""The marts agree with an independent recomputation of the SPEC from the raw
-events, messy streams included (issue acceptance point).
+"""The marts agree with an independent recomputation of the event contract and
+the metric definitions (docs/event-contract.md, docs/metric-definitions.md)
+from the raw events, messy streams included (issue acceptance point).
 
 A simulated stream with every fault kind, plus hand-made edge cases
 (`edge_events.py`), is loaded and built with dbt on DuckDB and PostgreSQL,
@@ -9,8 +10,8 @@ quarantine are then compared, row for row in grain order, with what
 `spec_reference.py` computes in plain Python from the same raw rows.
 
 The `test_disputed_*` tests reproduce disagreements between the models and
-the SPEC found this way: they are expected to fail (strict xfail) until the
-models are fixed, and then fail as XPASS so the marker gets removed.
+the documented definitions found this way: they are expected to fail
+(strict xfail) until the models are fixed, and then fail as XPASS so the marker gets removed.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def test_tuned_vars_change_what_the_marts_hold(built: Built) -> None:
     assert changed == {"outcome", "satisfaction_score", "rephrase_count"}
 
 
-# --- SPEC section 2 -------------------------------------------------------------------------
+# --- the event contract: quarantine and staging -----------------------------------------------
 
 
 def test_nothing_is_lost(built: Built) -> None:
@@ -152,7 +153,7 @@ def test_staged_events_match_the_spec(built: Built) -> None:
     assert not problems, "\n".join(problems)
 
 
-# --- SPEC sections 3-7 and the extra marts ------------------------------------------------------
+# --- the marts --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("mart", MART_GRAINS)
@@ -166,7 +167,7 @@ def test_mart_matches_the_spec(built: Built, mart: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-# --- disagreements with the SPEC ------------------------------------------------------------------
+# --- disagreements with the documented definitions --------------------------------------------
 
 
 @pytest.fixture(
