@@ -1,10 +1,10 @@
 {#- Satisfaction, 0-1, for one conversation (SPEC section 5).
 
     Signals: each positive feedback is 1.0, each negative 0.0; plus at most
-    one implicit signal, the first rule that matches:
-      1. completed within the quick-resolution maximum of user turns;
-      2. a handoff;
-      3. a long conversation: base minus a penalty per turn beyond the
+    one implicit signal, for the rule satisfaction_implicit_rule matches:
+      quick_resolution: the quick-resolution signal;
+      handoff: the handoff signal;
+      long_conversation: base minus a penalty per turn beyond the
          quick-resolution maximum, floored at 0.
     The score is the mean of the signals, the neutral score when there are
     none. Every constant is a var. Dispatched, so a project can override it.
@@ -33,19 +33,21 @@
     user_turns
 ) -%}
     {%- set double = conversation_analytics.type_double() -%}
-    {%- set quick_max = var('satisfaction_quick_resolution_max_turns', 3) -%}
+    {%- set rule = conversation_analytics.satisfaction_implicit_rule(
+        was_completed, had_handoff, user_turns
+    ) -%}
     {%- set implicit -%}
-        case
-            when {{ was_completed }} and {{ user_turns }} <= {{ quick_max }}
+        case {{ rule }}
+            when 'quick_resolution'
                 then cast({{ var('satisfaction_quick_resolution_signal', 1.0) }} as {{ double }})
-            when {{ had_handoff }}
+            when 'handoff'
                 then cast({{ var('satisfaction_handoff_signal', 0.3) }} as {{ double }})
-            when {{ user_turns }} >= {{ var('satisfaction_long_conversation_min_turns', 3) }}
+            when 'long_conversation'
                 then greatest(
                     cast(0 as {{ double }}),
                     cast({{ var('satisfaction_long_conversation_base', 0.8) }} as {{ double }})
                     - cast({{ var('satisfaction_turn_penalty', 0.1) }} as {{ double }})
-                    * ({{ user_turns }} - {{ quick_max }})
+                    * ({{ user_turns }} - {{ var('satisfaction_quick_resolution_max_turns', 3) }})
                 )
         end
     {%- endset -%}

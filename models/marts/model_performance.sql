@@ -24,8 +24,9 @@ model_weeks as (
         sum(conversations.satisfaction_score) as sum_satisfaction_score,
         cast(sum(responses_per_conversation.response_count) as {{ dbt.type_bigint() }})
             as agent_responses,
-        sum(responses_per_conversation.timed_response_count) as timed_responses,
-        sum(responses_per_conversation.latency_ms_total) as sum_latency_ms,
+        cast(sum(responses_per_conversation.timed_response_count) as {{ dbt.type_bigint() }})
+            as timed_responses,
+        coalesce(sum(responses_per_conversation.latency_ms_total), 0) as sum_latency_ms,
         cast(coalesce(sum(responses_per_conversation.input_tokens), 0) as {{ dbt.type_bigint() }})
             as input_tokens,
         cast(coalesce(sum(responses_per_conversation.output_tokens), 0) as {{ dbt.type_bigint() }})
@@ -49,6 +50,9 @@ rates_computed as (
         agent_responses,
         input_tokens,
         output_tokens,
+        sum_satisfaction_score,
+        timed_responses,
+        sum_latency_ms,
         {{ conversation_analytics.round_half_away(
             conversation_analytics.percentage('completed_conversations', 'total_conversations'),
             1

@@ -1,31 +1,14 @@
 with
 
-tool_calls as (
+calls_per_conversation as (
 
-    select
-        conversation_id,
-        coalesce(tool_name, 'unknown') as tool_name,
-        status
-    from {{ ref('stg_conversation_events') }}
-    where event_type = 'tool_called'
+    select * from {{ ref('int_tool_calls_rolled_up_to_conversations') }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
-
-),
-
-calls_per_conversation as (
-
-    select
-        conversation_id,
-        tool_name,
-        count(*) as call_count,
-        count(case when status = 'error' then 1 end) as error_count
-    from tool_calls
-    group by conversation_id, tool_name
 
 ),
 

@@ -36,6 +36,13 @@ MART_GRAINS: dict[str, tuple[str, ...]] = {
     "model_performance": ("week_start", "model"),
     "conversation_summary": ("window_days",),
     "abandon_turns_top": ("window_days", "abandon_rank"),
+    "conversation_summary_by_agent": ("window_days", "agent_id"),
+    "conversation_summary_by_day": ("window_days", "started_date"),
+    "conversation_summary_by_turn": ("window_days", "turn"),
+    "conversation_summary_by_satisfaction_signal": ("window_days", "satisfaction_signal"),
+    "conversation_summary_by_satisfaction_band": ("window_days", "satisfaction_band"),
+    "conversation_summary_by_tool": ("window_days", "tool_name"),
+    "conversation_summary_by_model": ("window_days", "model"),
 }
 STAGING_RELATIONS = ("stg_conversation_events", "conversation_events_rejected")
 

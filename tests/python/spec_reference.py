@@ -93,7 +93,8 @@ class Vars:
     satisfaction_neutral_score: float = 0.5
     completion_drop_alert_points: float = 5
     alert_min_conversations: int = 20
-    # The seed `summary_windows`: trailing windows of conversation_summary.
+    # var summary_window_days: the trailing windows of conversation_summary
+    # and the other windowed marts.
     summary_windows: tuple[int, ...] = (7, 28)
 
 
@@ -336,6 +337,19 @@ def compute(rows: Iterable[Any], vars: Vars | None = None) -> Reference:
         "model_performance": _model_performance(staged, conversations),
         "conversation_summary": _summary(conversations, as_of, settings),
         "abandon_turns_top": _abandon_turns_top(conversations, as_of, settings),
+        "conversation_summary_by_agent": _summary_by(conversations, as_of, settings, "agent_id"),
+        "conversation_summary_by_day": _summary_by(conversations, as_of, settings, "started_date"),
+        "conversation_summary_by_turn": _summary_by_turn(conversations, as_of, settings),
+        "conversation_summary_by_satisfaction_signal": _summary_by_signal(
+            conversations, as_of, settings
+        ),
+        "conversation_summary_by_satisfaction_band": _summary_by_band(
+            conversations, as_of, settings
+        ),
+        "conversation_summary_by_tool": _summary_by_tool(staged, conversations, as_of, settings),
+        "conversation_summary_by_model": _summary_by_model(
+            staged, conversations, as_of, settings
+        ),
     }
     return Reference(settings, rejected, staged, as_of, marts, len(valid), ambiguities)
 
@@ -442,6 +456,26 @@ def _first_value(
     return min(values)
 
 
+def implicit_satisfaction_rule(
+    was_completed: bool, had_handoff: bool, user_turns: int, settings: Vars
+) -> str | None:
+    """The implicit satisfaction rule a conversation matches, first match wins."""
+    if was_completed and user_turns <= settings.satisfaction_quick_resolution_max_turns:
+        return "quick_resolution"
+    if had_handoff:
+        return "handoff"
+    if user_turns >= settings.satisfaction_long_conversation_min_turns:
+        return "long_conversation"
+    return None
+
+
+def satisfaction_signal(positive: int, negative: int, rule: str | None) -> str:
+    """What the score rests on: explicit feedback, else an implicit rule, else nothing."""
+    if positive + negative > 0:
+        return "explicit"
+    return "implicit" if rule is not None else "none"
+
+
 def satisfaction_score(
     positive: int,
     negative: int,
@@ -452,11 +486,12 @@ def satisfaction_score(
 ) -> float:
     """Satisfaction (docs/metric-definitions.md): the mean of the signals, neutral when
     there is none."""
-    if was_completed and user_turns <= settings.satisfaction_quick_resolution_max_turns:
+    rule = implicit_satisfaction_rule(was_completed, had_handoff, user_turns, settings)
+    if rule == "quick_resolution":
         implicit: float | None = settings.satisfaction_quick_resolution_signal
-    elif had_handoff:
+    elif rule == "handoff":
         implicit = settings.satisfaction_handoff_signal
-    elif user_turns >= settings.satisfaction_long_conversation_min_turns:
+    elif rule == "long_conversation":
         implicit = max(
             0.0,
             settings.satisfaction_long_conversation_base
@@ -513,6 +548,7 @@ def _conversation(
     else:
         outcome = "in_progress"
     duration = (completed_at - started_at).total_seconds() if completed_at is not None else None
+    rule = implicit_satisfaction_rule(was_completed, had_handoff, user_turns, settings)
     return {
         "conversation_id": conversation_id,
         "user_id": _first_value(events, "user_id", conversation_id, ambiguities),
@@ -531,6 +567,8 @@ def _conversation(
         "satisfaction_score": satisfaction_score(
             positive, negative, was_completed, had_handoff, user_turns, settings
         ),
+        "implicit_satisfaction_rule": rule,
+        "satisfaction_signal": satisfaction_signal(positive, negative, rule),
         "event_count": len(events),
         "invalid_metadata_event_count": sum(1 for e in events if e["has_invalid_metadata"]),
         "was_completed": was_completed,
@@ -736,6 +774,7 @@ def _model_performance(
         total = len(pairs)
         completed = sum(1 for c, _ in pairs if c["was_completed"])
         latencies = [e["latency_ms"] for _, g in pairs for e in g if e["latency_ms"] is not None]
+        scores = [c["satisfaction_score"] for c, _ in pairs]
         rows.append(
             {
                 "week_start": week,
@@ -745,10 +784,11 @@ def _model_performance(
                 "agent_responses": sum(len(g) for _, g in pairs),
                 "input_tokens": sum(e["input_tokens"] or 0 for _, g in pairs for e in g),
                 "output_tokens": sum(e["output_tokens"] or 0 for _, g in pairs for e in g),
+                "sum_satisfaction_score": _exact_sum(scores),
+                "timed_responses": len(latencies),
+                "sum_latency_ms": _exact_sum(latencies),
                 "completion_rate": _rounded(_percentage(completed, total), 1),
-                "avg_satisfaction_score": _rounded(
-                    _exact_sum(c["satisfaction_score"] for c, _ in pairs) / total, 3
-                ),
+                "avg_satisfaction_score": _rounded(_exact_sum(scores) / total, 3),
                 "avg_latency_ms": _rounded(
                     _exact_sum(latencies) / len(latencies) if latencies else None, 1
                 ),
@@ -799,4 +839,185 @@ def _abandon_turns_top(
             {"window_days": days, "abandon_rank": rank, "abandon_turn": turn, "abandon_count": n}
             for rank, (turn, n) in enumerate(ranked, start=1)
         ]
+    return rows
+
+
+# --- the windowed marts by one more dimension ---------------------------------------------
+
+SATISFACTION_SIGNALS = ("explicit", "implicit", "none")
+
+
+def _windows(
+    conversations: list[dict[str, Any]], as_of: datetime | None, settings: Vars
+) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Each trailing window with the conversations that started in it."""
+    return [
+        (days, _windowed(conversations, as_of, days)[1])
+        for days in sorted(settings.summary_windows)
+    ]
+
+
+def _summary_by(
+    conversations: list[dict[str, Any]], as_of: datetime | None, settings: Vars, key: str
+) -> list[dict[str, Any]]:
+    """conversation_summary_by_agent / _by_day: the rate metrics per window
+    and `key`, for the values with conversations."""
+    rows = []
+    for days, members in _windows(conversations, as_of, settings):
+        for (value,), group in sorted(_group(members, key).items()):
+            rows.append({"window_days": days, key: value, **_rate_aggregates(group)})
+    return rows
+
+
+def _summary_by_turn(
+    conversations: list[dict[str, Any]], as_of: datetime | None, settings: Vars
+) -> list[dict[str, Any]]:
+    """conversation_summary_by_turn: per window, every turn from 0 to the
+    longest conversation plus any abandon turn: how many got that far, how
+    many left there."""
+    rows = []
+    for days, members in _windows(conversations, as_of, settings):
+        if not members:
+            continue
+        total = len(members)
+        abandons = Counter(c["abandoned_at_turn"] for c in members if c["was_abandoned"])
+        turns = set(range(max(c["user_turns"] for c in members) + 1)) | set(abandons)
+        for turn in sorted(turns):
+            reaching = sum(1 for c in members if c["user_turns"] >= turn)
+            rows.append(
+                {
+                    "window_days": days,
+                    "turn": turn,
+                    "window_conversations": total,
+                    "conversations_reaching_turn": reaching,
+                    "reaching_turn_share": _rounded(_percentage(reaching, total), 1),
+                    "abandon_count": abandons[turn],
+                    "abandon_share": _rounded(_percentage(abandons[turn], total), 1),
+                }
+            )
+    return rows
+
+
+def _summary_by_signal(
+    conversations: list[dict[str, Any]], as_of: datetime | None, settings: Vars
+) -> list[dict[str, Any]]:
+    """conversation_summary_by_satisfaction_signal: every signal kind of every window."""
+    rows = []
+    for days, members in _windows(conversations, as_of, settings):
+        for signal in SATISFACTION_SIGNALS:
+            group = [c for c in members if c["satisfaction_signal"] == signal]
+            rows.append(
+                {
+                    "window_days": days,
+                    "satisfaction_signal": signal,
+                    "conversation_share": _rounded(_percentage(len(group), len(members)), 1),
+                    **_rate_aggregates(group),
+                }
+            )
+    return rows
+
+
+def _summary_by_band(
+    conversations: list[dict[str, Any]], as_of: datetime | None, settings: Vars
+) -> list[dict[str, Any]]:
+    """conversation_summary_by_satisfaction_band: ten 0.1 bands per window
+    (the score 1 in the top band)."""
+    rows = []
+    for days, members in _windows(conversations, as_of, settings):
+        counts = Counter(
+            min(max(math.floor(c["satisfaction_score"] * 10), 0), 9) for c in members
+        )
+        for band in range(10):
+            rows.append(
+                {
+                    "window_days": days,
+                    "satisfaction_band": band,
+                    "band_lower_score": band / 10,
+                    "band_upper_score": (band + 1) / 10,
+                    "total_conversations": counts[band],
+                    "conversation_share": _rounded(_percentage(counts[band], len(members)), 1),
+                }
+            )
+    return rows
+
+
+def _events_by_conversation_and(
+    staged: list[dict[str, Any]], event_type: str, key: str
+) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    """Events of `event_type` by conversation and `key` ('unknown' when missing)."""
+    return _group(
+        ({**e, key: e[key] or "unknown"} for e in staged if e["event_type"] == event_type),
+        "conversation_id",
+        key,
+    )
+
+
+def _summary_by_tool(
+    staged: list[dict[str, Any]],
+    conversations: list[dict[str, Any]],
+    as_of: datetime | None,
+    settings: Vars,
+) -> list[dict[str, Any]]:
+    """conversation_summary_by_tool: per window and tool, its calls and the
+    rate metrics of the window's conversations that called it."""
+    calls = _events_by_conversation_and(staged, "tool_called", "tool_name")
+    rows = []
+    for days, members in _windows(conversations, as_of, settings):
+        by_id = {c["conversation_id"]: c for c in members}
+        tools: dict[str, list[tuple[dict[str, Any], list[dict[str, Any]]]]] = defaultdict(list)
+        for (conversation_id, tool), group in calls.items():
+            if conversation_id in by_id:
+                tools[tool].append((by_id[conversation_id], group))
+        for tool, pairs in sorted(tools.items()):
+            total_calls = sum(len(g) for _, g in pairs)
+            errors = sum(1 for _, g in pairs for e in g if e["status"] == "error")
+            rows.append(
+                {
+                    "window_days": days,
+                    "tool_name": tool,
+                    "total_calls": total_calls,
+                    "error_calls": errors,
+                    "error_rate": _rounded(_percentage(errors, total_calls), 1),
+                    **_rate_aggregates([c for c, _ in pairs]),
+                }
+            )
+    return rows
+
+
+def _summary_by_model(
+    staged: list[dict[str, Any]],
+    conversations: list[dict[str, Any]],
+    as_of: datetime | None,
+    settings: Vars,
+) -> list[dict[str, Any]]:
+    """conversation_summary_by_model: per window and model, the rate metrics
+    of the conversations it answered in, and its responses, latency, tokens."""
+    responses = _events_by_conversation_and(staged, "agent_response", "model")
+    rows = []
+    for days, members in _windows(conversations, as_of, settings):
+        by_id = {c["conversation_id"]: c for c in members}
+        models: dict[str, list[tuple[dict[str, Any], list[dict[str, Any]]]]] = defaultdict(list)
+        for (conversation_id, model), group in responses.items():
+            if conversation_id in by_id:
+                models[model].append((by_id[conversation_id], group))
+        for model, pairs in sorted(models.items()):
+            events = [e for _, g in pairs for e in g]
+            latencies = [e["latency_ms"] for e in events if e["latency_ms"] is not None]
+            output_tokens = sum(e["output_tokens"] or 0 for e in events)
+            rows.append(
+                {
+                    "window_days": days,
+                    "model": model,
+                    "agent_responses": len(events),
+                    "timed_responses": len(latencies),
+                    "sum_latency_ms": _exact_sum(latencies),
+                    "input_tokens": sum(e["input_tokens"] or 0 for e in events),
+                    "output_tokens": output_tokens,
+                    **_rate_aggregates([c for c, _ in pairs]),
+                    "output_tokens_per_response": _rounded(Fraction(output_tokens, len(events)), 1),
+                    "avg_latency_ms": _rounded(
+                        _exact_sum(latencies) / len(latencies) if latencies else None, 1
+                    ),
+                }
+            )
     return rows

@@ -46,6 +46,20 @@ outcomes_scored as (
             'conversations.had_handoff',
             'conversations.user_turns'
         ) }} as satisfaction_score,
+        {{ conversation_analytics.satisfaction_implicit_rule(
+            'conversations.was_completed',
+            'conversations.had_handoff',
+            'conversations.user_turns'
+        ) }} as implicit_satisfaction_rule,
+        {{ conversation_analytics.satisfaction_signal(
+            'conversations.positive_feedback_count',
+            'conversations.negative_feedback_count',
+            conversation_analytics.satisfaction_implicit_rule(
+                'conversations.was_completed',
+                'conversations.had_handoff',
+                'conversations.user_turns'
+            )
+        ) }} as satisfaction_signal,
         conversations.event_count,
         conversations.invalid_metadata_event_count,
         conversations.was_completed,
