@@ -28,11 +28,24 @@
     {%- if unknown -%}
         {%- set hints = [] -%}
         {%- for name in unknown -%}
-            {%- set family = name.split('_')[0] ~ '_' -%}
-            {%- set alike = [] -%}
-            {%- for candidate in known if candidate.startswith(family) -%}
-                {%- do alike.append(candidate) -%}
+            {#- The known names sharing the longest prefix with it. -#}
+            {%- set best = namespace(length=0, names=[]) -%}
+            {%- for candidate in known -%}
+                {%- set shared = namespace(length=0) -%}
+                {%- for position in range([name | length, candidate | length] | min) -%}
+                    {%- if shared.length == position
+                        and name[position] == candidate[position] -%}
+                        {%- set shared.length = position + 1 -%}
+                    {%- endif -%}
+                {%- endfor -%}
+                {%- if shared.length > best.length -%}
+                    {%- set best.length = shared.length -%}
+                    {%- set best.names = [candidate] -%}
+                {%- elif shared.length == best.length and shared.length > 0 -%}
+                    {%- do best.names.append(candidate) -%}
+                {%- endif -%}
             {%- endfor -%}
+            {%- set alike = best.names if best.length > (name.split('_')[0] | length) else [] -%}
             {%- do hints.append(
                 name ~ (' (did you mean ' ~ alike | join(' or ') ~ '?)' if alike else '')
             ) -%}

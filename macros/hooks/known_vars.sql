@@ -18,5 +18,6 @@
         'satisfaction_neutral_score',
         'completion_drop_alert_points',
         'alert_min_conversations',
+        'summary_window_days',
     ]) }}
 {%- endmacro %}
