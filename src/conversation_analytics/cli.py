@@ -28,7 +28,6 @@ import duckdb
 import psycopg
 
 from conversation_analytics import __version__, dbt_runner, loader
-from conversation_analytics.dashboard import DashboardError, write_dashboard
 from conversation_analytics.loader import (
     DEFAULT_BATCH_SIZE,
     LoadError,
@@ -38,8 +37,9 @@ from conversation_analytics.loader import (
     raw_table_exists,
     resolve_duckdb_path,
 )
+from conversation_analytics.presentation.dashboard import DashboardError, write_dashboard
+from conversation_analytics.presentation.report import ReportError, build_report, render_report
 from conversation_analytics.raw_table import DEFAULT_RAW_SCHEMA, TABLE_NAME
-from conversation_analytics.report import ReportError, build_report, render_report
 from conversation_analytics.simulator import (
     JsonlFormatError,
     iter_jsonl,
@@ -373,7 +373,8 @@ def build(
 @target_option
 @click.option(
     "--days", type=click.IntRange(min=1), default=None,
-    help="Only the N days up to the latest started_date.  [default: all data]",
+    help="The trailing window of N days up to the as-of time; one the marts hold "
+    "(dbt var summary_window_days).  [default: the longest]",
 )
 @click.option(
     "--html", "html_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),

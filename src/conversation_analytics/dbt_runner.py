@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,23 @@ def environment(values: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def release_duckdb() -> None:
+    """Close the DuckDB connection dbt-duckdb keeps open in this process after
+    a run, so the file can be opened again with another configuration (the
+    report's read-only connection) or by another process."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment_in_use = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if environment_in_use is not None:
+        # Best effort: the next run opens afresh either way.
+        with suppress(Exception):
+            environment_in_use.close()
+
+
 @dataclass
 class DbtResult:
     success: bool
@@ -140,7 +157,11 @@ def run_dbt(
     if duckdb_file is not None:
         env["CA_DUCKDB_PATH"] = str(Path(duckdb_file).resolve())
     with environment(env):
-        outcome = dbtRunner().invoke(command)
+        try:
+            outcome = dbtRunner().invoke(command)
+        finally:
+            if target == "duckdb":
+                release_duckdb()
     if check and not outcome.success:
         detail = f": {outcome.exception}" if outcome.exception else ""
         raise DbtError(f"dbt {' '.join(args)} failed on {target}{detail}")

@@ -1,6 +1,6 @@
 """The dashboard: one self-contained HTML page, checked in Debian's headless
 Chromium (no console error, no network request, charts that draw) and
-against the marts (the headline numbers shown are the marts').
+against the marts (the headline numbers shown are the marts' columns).
 
 Chromium comes from scripts/install-chromium.sh (the test setup runs it).
 Set CA_SKIP_BROWSER_TESTS=1 to skip the browser tests on a machine without it.
@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from conversation_analytics import dashboard, dbt_runner, loader
-from conversation_analytics.report import round_half_up
+from conversation_analytics import dbt_runner, loader
+from conversation_analytics.presentation import dashboard
 from conversation_analytics.simulator import run_simulation
 from headless_chromium import Browser, PageReport, decode_png, file_url, find_chromium, open_page
 
@@ -50,7 +50,7 @@ def built(dbt_scratch: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     loader.load_events(simulation.events, "duckdb", replace=True, duckdb_path=database)
     for command in ("seed", "run"):
         dbt_runner.run_dbt([command, "--quiet"], project_dir=REPO, duckdb_file=database)
-    data = dashboard.gather_dashboard("duckdb", duckdb_path=database, project_dir=REPO)
+    data = dashboard.gather_dashboard("duckdb", duckdb_path=database)
     page = dashboard.write_dashboard("duckdb", folder / "out" / "dashboard.html",
                                      duckdb_path=database)
     return Built(database=database, page=page, data=data)
@@ -146,40 +146,41 @@ def test_page_is_one_self_contained_file(built: Built) -> None:
     assert json.loads(embedded.group(1))["headline"]["total_conversations"] > 0
 
 
-def test_dashboard_data_re_aggregates_the_marts(built: Built) -> None:
+def test_dashboard_data_reads_the_window_of_the_marts(built: Built) -> None:
+    """The default window is the longest the marts hold; its sections add up.
+    (test_presentation_reads_marts.py compares every figure with its column.)"""
     data = built.data
-    (total, completed, handoff) = built.sql(
-        "select count(*), count(case when was_completed then 1 end), "
-        f"count(case when had_handoff then 1 end) from {MARTS}.fct_conversations"
+    (longest,) = built.sql(f"select max(window_days) from {MARTS}.conversation_summary")[0]
+    assert data.window.days == longest
+    (total, completion, handoff) = built.sql(
+        "select total_conversations, completion_rate, handoff_rate "
+        f"from {MARTS}.conversation_summary where window_days = {longest}"
     )[0]
-    assert data.headline.total_conversations == total
-    assert data.headline.completion_rate == round_half_up(100 * completed / total, 1)
-    assert data.headline.handoff_rate == round_half_up(100 * handoff / total, 1)
+    assert (data.headline.total_conversations, data.headline.completion_rate) == (
+        total,
+        completion,
+    )
+    assert data.headline.handoff_rate == handoff
     assert sum(d.total_conversations for d in data.daily) == total
     # The drop-off curve starts with everyone and only falls.
     shares = [t.still_going_share for t in data.turns]
     assert shares[0] == 100.0
     assert all(a >= b for a, b in zip(shares, shares[1:], strict=False))
-    (abandoned,) = built.sql(f"select sum(abandon_count) from {MARTS}.conversation_drop_off")[0]
-    assert sum(t.abandoned for t in data.turns) <= abandoned
     assert sum(b.conversations for b in data.satisfaction_bins) == total
     assert sum(g.conversations for g in data.coverage) == total
-    (explicit,) = built.sql(
-        f"select count(*) from {MARTS}.fct_conversations "
-        "where positive_feedback_count + negative_feedback_count > 0"
-    )[0]
-    assert next(g for g in data.coverage if g.key == "explicit").conversations == explicit
-    # The page's coverage rule agrees with the satisfaction macro: a
-    # conversation with no signal has exactly the neutral score.
+    # With the default vars, a conversation with no signal scores exactly 0.5.
     (no_signal,) = [g for g in data.coverage if g.key == "none"]
     assert no_signal.conversations > 0
     assert no_signal.avg_satisfaction_score == 0.5
     alerts = built.sql(
         f"select week_start, agent_id from {MARTS}.agent_performance_weekly "
-        "where completion_rate_alert"
+        f"where completion_rate_alert and week_start >= cast('{data.weeks[0]}' as date)"
     )
     assert {(w, a) for w, a, _ in data.alerts} == set(alerts)
-    (calls,) = built.sql(f"select sum(total_calls) from {MARTS}.tool_usage")[0]
+    (calls,) = built.sql(
+        f"select sum(total_calls) from {MARTS}.conversation_summary_by_tool "
+        f"where window_days = {longest}"
+    )[0]
     assert sum(t.total_calls for t in data.tools) == calls
 
 
@@ -229,23 +230,23 @@ def test_charts_render(loaded: Loaded, built: Built) -> None:
 
 
 def test_headline_numbers_shown_equal_the_marts(loaded: Loaded, built: Built) -> None:
-    (row,) = built.sql(
-        "select sum(total_conversations), sum(completed_conversations), "
-        "sum(abandoned_conversations), sum(handoff_conversations), sum(sum_user_turns), "
-        "sum(sum_duration_seconds), sum(sum_satisfaction_score) "
-        f"from {MARTS}.conversation_metrics_daily"
+    columns = (
+        "total_conversations", "completion_rate", "abandonment_rate", "handoff_rate",
+        "avg_turns", "avg_duration_seconds", "avg_satisfaction_score",
     )
-    total, completed, abandoned, handoff, turns, duration, satisfaction = row
-    (fact_total,) = built.sql(f"select count(*) from {MARTS}.fct_conversations")[0]
-    assert total == fact_total
+    (row,) = built.sql(
+        f"select {', '.join(columns)} from {MARTS}.conversation_summary "
+        f"where window_days = {built.data.window.days}"
+    )
+    total, completion, abandonment, handoff, turns, duration, satisfaction = row
     expected = {
         "total_conversations": f"{total:,}",
-        "completion_rate": f"{round_half_up(100 * completed / total, 1):.1f} %",
-        "abandonment_rate": f"{round_half_up(100 * abandoned / total, 1):.1f} %",
-        "handoff_rate": f"{round_half_up(100 * handoff / total, 1):.1f} %",
-        "avg_turns": f"{round_half_up(turns / total, 1):.1f}",
-        "avg_duration_seconds": f"{round_half_up(duration / completed, 0):,.0f}",
-        "avg_satisfaction_score": f"{round_half_up(satisfaction / total, 3):.3f}",
+        "completion_rate": f"{completion:.1f} %",
+        "abandonment_rate": f"{abandonment:.1f} %",
+        "handoff_rate": f"{handoff:.1f} %",
+        "avg_turns": f"{turns:.1f}",
+        "avg_duration_seconds": f"{duration:,.0f}",
+        "avg_satisfaction_score": f"{satisfaction:.3f}",
     }
     assert loaded.metrics == expected
 

@@ -31,8 +31,8 @@ import pytest
 
 from conversation_analytics import dbt_runner, loader
 from conversation_analytics.contract import EventRecord
-from conversation_analytics.report import round_half_up
 from conversation_analytics.simulator import run_simulation
+from decimal_rounding import round_half_up
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_PARTS = ("models", "macros", "seeds", "analyses", "tests/generic", "tests/singular")
