@@ -245,6 +245,11 @@ def simulate(
     help="Column type for timestamp when the table is created: with time zone, or without "
     "(holding UTC wall-clock times).",
 )
+@click.option(
+    "--no-ingestion-column", "no_ingestion_column", is_flag=True,
+    help="Create the table without the ingestion-time column loaded_at (as tables made "
+    "before it existed; they load and build the same).",
+)
 @raw_schema_option(DEFAULT_RAW_SCHEMA)
 @duckdb_path_option
 def load(
@@ -259,6 +264,7 @@ def load(
     batch_size: int,
     metadata_type: str,
     timestamp_type: str,
+    no_ingestion_column: bool,
     raw_schema: str,
     duckdb_path: Path,
 ) -> None:
@@ -282,6 +288,7 @@ def load(
         metadata_type=metadata_type,  # type: ignore[arg-type]
         timestamp_type=timestamp_type,  # type: ignore[arg-type]
         duckdb_path=duckdb_path,
+        ingestion_column=not no_ingestion_column,
     )
     seconds = time.perf_counter() - began
     rate = f", {count / seconds:,.0f} events/s" if seconds > 0 else ""

@@ -34,6 +34,14 @@ and `feedback_received` that arrives days later) and re-delivered copies of
 events already loaded. Each late event and re-delivery is assigned to one
 delivery day, so appending day after day never repeats one by design.
 
+Ingestion times: the raw table's `loaded_at` is written explicitly, as a
+daily batch load would set it. The rows of day N (its conversations) are
+loaded `LOAD_DELAY` after day N ends (`day_loaded_at`), when every event of
+those conversations has happened; `append_day`'s rows, late events and
+copies included, get the load time of the day it delivers, and always a time
+later than every row already in the table. A raw table without the column
+gets the same rows without it.
+
 PostgreSQL: the rows are generated in an in-memory DuckDB, written to a CSV
 file (`export_csv`) and streamed with `COPY ... FROM STDIN` (`copy_csv`).
 """
@@ -45,16 +53,21 @@ import tempfile
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
+
+if TYPE_CHECKING:
+    import psycopg
 
 from conversation_analytics import loader
 from conversation_analytics.contract import EVENT_TYPES, RAW_COLUMNS
 from conversation_analytics.raw_table import (
     DEFAULT_RAW_SCHEMA,
+    INGESTION_COLUMN,
+    TABLE_NAME,
     Target,
     create_schema_sql,
     create_table_sql,
@@ -138,6 +151,12 @@ LATE_FEEDBACK_MAX_DAYS = 3
 REDELIVERY_RATE = 0.01
 REDELIVERY_MAX_DAYS = 2
 
+# The daily batch delivering day N is loaded this long after day N ends (a
+# conversation lasts well under an hour, so all its events are in).
+LOAD_DELAY = timedelta(hours=2)
+# append_day's load time is at least this much later than the table's latest.
+_LOAD_TIME_STEP = timedelta(milliseconds=1)
+
 _UNKNOWN_EVENT_TYPES = ("typing_indicator", "typing_indicator", "", "   ")
 _MISSING_TEXT = ("null", "''", "'   '")
 _TWO_TO_MINUS_53 = 2.0**-53
@@ -181,6 +200,11 @@ class FastSimPlan:
     def end_date(self) -> date:
         """The last day covered."""
         return self.day_date(self.days - 1)
+
+    def day_loaded_at(self, day: int) -> datetime:
+        """When the batch delivering day `day` is loaded (UTC): `LOAD_DELAY`
+        after the day ends."""
+        return datetime.combine(self.day_date(day + 1), time.min, UTC) + LOAD_DELAY
 
     def _first_conversation(self, day: int) -> int:
         return sum(self._day_count(d) for d in range(max(0, day)))
@@ -638,19 +662,41 @@ def _missing_text(hash_sql: str) -> str:
 
 
 _RAW_SELECT = ", ".join(f'"{c}"' for c in RAW_COLUMNS)
+_LOADED_SELECT = f"{_RAW_SELECT}, {quote_ident(INGESTION_COLUMN)}"
 
 
-def base_events_sql(plan: FastSimPlan) -> str:
+def _timestamptz_sql(moment: datetime) -> str:
+    """A timestamptz literal of an aware datetime, exact to the microsecond."""
+    return f"{_sql_text(moment.astimezone(UTC).isoformat())}::timestamptz"
+
+
+def base_events_sql(plan: FastSimPlan, *, with_loaded_at: bool = False) -> str:
     """SQL of every row of days [0, plan.days), in the raw table's columns
-    and delivery order."""
+    and delivery order; with `with_loaded_at`, `loaded_at` too: the load time
+    of the row's day (`FastSimPlan.day_loaded_at`)."""
     c_from, c_to = plan.conversation_range(0, plan.days)
     events = _events_sql(_conversations_sql(plan, c_from, c_to), plan)
-    return f"select {_RAW_SELECT} from ({events})"
+    if not with_loaded_at:
+        return f"select {_RAW_SELECT} from ({events})"
+    first = int(plan.day_loaded_at(0).timestamp())
+    return (
+        f"select {_RAW_SELECT}, to_timestamp({first} + 86400 * day) as {INGESTION_COLUMN} "
+        f"from ({events})"
+    )
 
 
-def day_events_sql(plan: FastSimPlan) -> str:
+def day_events_sql(
+    plan: FastSimPlan, *, with_loaded_at: bool = False, loaded_at: datetime | None = None
+) -> str:
     """SQL of the rows delivered on day `plan.days`: that day's
-    conversations, late events of earlier conversations, re-delivered copies."""
+    conversations, late events of earlier conversations, re-delivered copies.
+    With `with_loaded_at` (or a `loaded_at`), `loaded_at` too: `loaded_at`,
+    by default the load time of day `plan.days`, on every row."""
+    if loaded_at is not None or with_loaded_at:
+        moment = loaded_at or plan.day_loaded_at(plan.days)
+        columns = f"{_RAW_SELECT}, {_timestamptz_sql(moment)} as {INGESTION_COLUMN}"
+    else:
+        columns = _RAW_SELECT
     d = _Draws(plan.seed)
     day = plan.days
     new_from, new_to = plan.conversation_range(day, day + 1)
@@ -681,15 +727,15 @@ def day_events_sql(plan: FastSimPlan) -> str:
     copies_from, copies_to = history(REDELIVERY_MAX_DAYS)
     copies = _events_sql(_conversations_sql(plan, copies_from, copies_to), plan)
     return f"""
-        select {_RAW_SELECT} from ({new_rows})
+        select {columns} from ({new_rows})
         union all
-        select {_RAW_SELECT} from ({_events_sql(late_started_conversations, plan)})
+        select {columns} from ({_events_sql(late_started_conversations, plan)})
         where s = 0 and copy = 0
         union all
-        select {_RAW_SELECT} from ({_events_sql(late_feedback_conversations, plan)})
+        select {columns} from ({_events_sql(late_feedback_conversations, plan)})
         where kind = 'feedback_received' and copy = 0
         union all
-        select {_RAW_SELECT} from ({copies})
+        select {columns} from ({copies})
         where copy = 0
             and {d.u('c', 's', 406)} < {REDELIVERY_RATE!r}
             and day + 1 + ({d.hash('c', 's', 407)} % {REDELIVERY_MAX_DAYS}) = {day}
@@ -711,7 +757,10 @@ def _duckdb_table(connection: duckdb.DuckDBPyConnection, raw_schema: str) -> str
 
 
 def _prepare_duckdb_table(
-    connection: duckdb.DuckDBPyConnection, raw_schema: str, replace_table: bool
+    connection: duckdb.DuckDBPyConnection,
+    raw_schema: str,
+    replace_table: bool,
+    ingestion_column: bool = True,
 ) -> str:
     table = _duckdb_table(connection, raw_schema)
     catalog = _catalog(connection)
@@ -721,11 +770,38 @@ def _prepare_duckdb_table(
     if replace_table:
         connection.execute(f"drop table if exists {table}")
     connection.execute(
-        create_table_sql("duckdb", raw_schema, "json").replace(
+        create_table_sql("duckdb", raw_schema, "json", ingestion_column=ingestion_column).replace(
             qualified_name(raw_schema), table, 1
         )
     )
     return table
+
+
+def _duckdb_has_loaded_at(connection: duckdb.DuckDBPyConnection, raw_schema: str) -> bool:
+    row = connection.execute(
+        "select count(*) from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ? and column_name = ?",
+        [raw_schema, TABLE_NAME, INGESTION_COLUMN],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _next_load_time(plan: FastSimPlan, latest: datetime | None) -> datetime:
+    """append_day's load time: day `plan.days`'s, or just after `latest` (the
+    table's latest `loaded_at`) when that is not earlier."""
+    scheduled = plan.day_loaded_at(plan.days)
+    if latest is None:
+        return scheduled
+    return max(scheduled, latest.astimezone(UTC) + _LOAD_TIME_STEP)
+
+
+def _duckdb_latest_load(connection: duckdb.DuckDBPyConnection, table: str) -> datetime | None:
+    row = connection.execute(
+        f"select epoch_us(max({quote_ident(INGESTION_COLUMN)})) from {table}"
+    ).fetchone()
+    if not row or row[0] is None:
+        return None
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(row[0]))
 
 
 def _session(connection: duckdb.DuckDBPyConnection) -> None:
@@ -741,16 +817,25 @@ def simulate(
     raw_schema: str = DEFAULT_RAW_SCHEMA,
     replace_table: bool = True,
     workdir: str | os.PathLike[str] | None = None,
+    ingestion_column: bool = True,
 ) -> int:
     """Write days [0, plan.days) to `<raw_schema>.conversation_events` of
     the target (the table is dropped first unless `replace_table` is false)
-    and return the rows written."""
+    and return the rows written. A table this creates has `loaded_at` unless
+    `ingestion_column` is false; when the table has it, each row gets its
+    day's load time."""
     if target == "duckdb":
-        return _write_duckdb(plan, duckdb_path, raw_schema, replace_table, base=True)
+        return _write_duckdb(
+            plan, duckdb_path, raw_schema, replace_table, base=True,
+            ingestion_column=ingestion_column,
+        )
     with tempfile.TemporaryDirectory(dir=workdir, prefix="fastsim-") as folder:
         csv_path = Path(folder) / "events.csv"
-        export_csv(plan, csv_path)
-        return copy_csv(csv_path, conninfo, raw_schema=raw_schema, replace_table=replace_table)
+        export_csv(plan, csv_path, with_loaded_at=ingestion_column)
+        return copy_csv(
+            csv_path, conninfo, raw_schema=raw_schema, replace_table=replace_table,
+            with_loaded_at=ingestion_column, ingestion_column=ingestion_column,
+        )
 
 
 def append_day(
@@ -761,16 +846,28 @@ def append_day(
     conninfo: str | None = None,
     raw_schema: str = DEFAULT_RAW_SCHEMA,
     workdir: str | os.PathLike[str] | None = None,
+    ingestion_column: bool = True,
 ) -> tuple[FastSimPlan, int]:
     """Append the rows delivered on day `plan.days` (see `day_events_sql`);
-    return the plan covering one more day and the rows written."""
+    return the plan covering one more day and the rows written.
+
+    When the table has `loaded_at`, every appended row gets one load time:
+    day `plan.days`'s (`FastSimPlan.day_loaded_at`), or, if the table already
+    holds a row loaded at or after that, a millisecond after its latest. A
+    table this creates has the column unless `ingestion_column` is false."""
     if target == "duckdb":
-        rows = _write_duckdb(plan, duckdb_path, raw_schema, False, base=False)
+        rows = _write_duckdb(
+            plan, duckdb_path, raw_schema, False, base=False, ingestion_column=ingestion_column
+        )
     else:
+        loaded_at = _next_load_time(plan, _postgres_latest_load(conninfo, raw_schema))
         with tempfile.TemporaryDirectory(dir=workdir, prefix="fastsim-") as folder:
             csv_path = Path(folder) / "day.csv"
-            export_csv(plan, csv_path, part="day")
-            rows = copy_csv(csv_path, conninfo, raw_schema=raw_schema, replace_table=False)
+            export_csv(plan, csv_path, part="day", loaded_at=loaded_at)
+            rows = copy_csv(
+                csv_path, conninfo, raw_schema=raw_schema, replace_table=False,
+                ingestion_column=ingestion_column,
+            )
     return replace(plan, days=plan.days + 1), rows
 
 
@@ -781,15 +878,26 @@ def _write_duckdb(
     replace_table: bool,
     *,
     base: bool,
+    ingestion_column: bool = True,
 ) -> int:
     with closing(loader.connect_duckdb(duckdb_path)) as connection:
         try:
             _session(connection)
-            sql = base_events_sql(plan) if base else day_events_sql(plan)
             connection.execute("begin transaction")
-            table = _prepare_duckdb_table(connection, raw_schema, replace_table)
+            table = _prepare_duckdb_table(
+                connection, raw_schema, replace_table, ingestion_column
+            )
+            loaded = _duckdb_has_loaded_at(connection, raw_schema)
+            if base:
+                sql = base_events_sql(plan, with_loaded_at=loaded)
+            elif loaded:
+                moment = _next_load_time(plan, _duckdb_latest_load(connection, table))
+                sql = day_events_sql(plan, loaded_at=moment)
+            else:
+                sql = day_events_sql(plan)
+            columns = _LOADED_SELECT if loaded else _RAW_SELECT
             before = _count(connection, table)
-            connection.execute(f"insert into {table} ({_RAW_SELECT}) {sql}")
+            connection.execute(f"insert into {table} ({columns}) {sql}")
             rows = _count(connection, table) - before
             connection.execute("commit")
         except duckdb.Error as exc:
@@ -803,15 +911,28 @@ def _count(connection: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def export_csv(
-    plan: FastSimPlan, path: str | os.PathLike[str], *, part: Literal["base", "day"] = "base"
+    plan: FastSimPlan,
+    path: str | os.PathLike[str],
+    *,
+    part: Literal["base", "day"] = "base",
+    with_loaded_at: bool = True,
+    loaded_at: datetime | None = None,
 ) -> int:
     """Write the base rows (or, with part='day', the rows of `append_day`)
-    to a headerless CSV file in RAW_COLUMNS order, as PostgreSQL's COPY
-    reads it: null unquoted and empty, '' quoted. Returns the rows."""
+    to a headerless CSV file in RAW_COLUMNS order, then `loaded_at` unless
+    `with_loaded_at` is false (the rows' load times; with part='day',
+    `loaded_at` when given), as PostgreSQL's COPY reads it: null unquoted and
+    empty, '' quoted. Returns the rows."""
     with closing(duckdb.connect()) as connection:
         try:
             _session(connection)
-            sql = base_events_sql(plan) if part == "base" else day_events_sql(plan)
+            if part == "base":
+                sql = base_events_sql(plan, with_loaded_at=with_loaded_at)
+            else:
+                sql = day_events_sql(
+                    plan, with_loaded_at=with_loaded_at,
+                    loaded_at=loaded_at if with_loaded_at else None,
+                )
             target = _sql_text(str(path))
             connection.execute(f"copy ({sql}) to {target} (format csv, header false)")
             row = connection.execute(
@@ -831,32 +952,90 @@ def copy_csv(
     *,
     raw_schema: str = DEFAULT_RAW_SCHEMA,
     replace_table: bool = False,
+    with_loaded_at: bool = True,
+    ingestion_column: bool = True,
 ) -> int:
     """COPY a CSV file from `export_csv` into PostgreSQL's raw table
-    (creating it, or recreating it with `replace_table`), analyze the table,
-    and return the rows copied. One transaction."""
+    (creating it, or recreating it with `replace_table`; with `loaded_at`
+    unless `ingestion_column` is false), analyze the table, and return the
+    rows copied. One transaction. `with_loaded_at` says whether the file has
+    the `loaded_at` column (export_csv's default); a table without the column
+    takes the other six."""
     import psycopg
 
     table = qualified_name(raw_schema)
-    columns = ", ".join(f'"{c}"' for c in RAW_COLUMNS)
+    columns = _RAW_SELECT
     with closing(loader.connect_postgres(conninfo)) as connection:
         try:
             with connection.transaction(), connection.cursor() as cursor:
                 cursor.execute(create_schema_sql(raw_schema))
                 if replace_table:
                     cursor.execute(f"drop table if exists {table} cascade")
-                cursor.execute(create_table_sql("postgres", raw_schema, "json"))
+                cursor.execute(
+                    create_table_sql(
+                        "postgres", raw_schema, "json", ingestion_column=ingestion_column
+                    )
+                )
+                into = table
+                if with_loaded_at:
+                    if _postgres_has_loaded_at(cursor, raw_schema):
+                        columns = _LOADED_SELECT
+                    else:
+                        # The file has a column the table lacks: COPY into a
+                        # scratch table and move the six event columns.
+                        into = quote_ident("fastsim_copy")
+                        cursor.execute(
+                            f"create temporary table {into} (like {table}) on commit drop"
+                        )
+                        cursor.execute(
+                            f"alter table {into} add column "
+                            f"{quote_ident(INGESTION_COLUMN)} timestamptz"
+                        )
+                        columns = _LOADED_SELECT
                 with (
                     open(path, "rb") as source,
-                    cursor.copy(f"copy {table} ({columns}) from stdin (format csv)") as copy,
+                    cursor.copy(f"copy {into} ({columns}) from stdin (format csv)") as copy,
                 ):
                     while block := source.read(COPY_BLOCK_BYTES):
                         copy.write(block)
                 rows = cursor.rowcount
+                if into != table:
+                    cursor.execute(
+                        f"insert into {table} ({_RAW_SELECT}) select {_RAW_SELECT} from {into}"
+                    )
+                    rows = cursor.rowcount
                 cursor.execute(f"analyze {table}")
         except psycopg.Error as exc:
             raise FastSimError(f"COPY into PostgreSQL failed: {_first_line(exc)}") from None
     return int(rows)
+
+
+def _postgres_has_loaded_at(cursor: psycopg.Cursor[Any], raw_schema: str) -> bool:
+    row = cursor.execute(
+        "select count(*) from information_schema.columns where table_schema = %s "
+        "and table_name = %s and column_name = %s",
+        [raw_schema, TABLE_NAME, INGESTION_COLUMN],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _postgres_latest_load(conninfo: str | None, raw_schema: str) -> datetime | None:
+    """The latest `loaded_at` of PostgreSQL's raw table; None when the table,
+    the column or any row is missing."""
+    import psycopg
+
+    with closing(loader.connect_postgres(conninfo)) as connection:
+        try:
+            with connection.cursor() as cursor:
+                if not _postgres_has_loaded_at(cursor, raw_schema):
+                    return None
+                row = cursor.execute(
+                    f"select max({quote_ident(INGESTION_COLUMN)}) "
+                    f"from {qualified_name(raw_schema)}"
+                ).fetchone()
+        except psycopg.Error as exc:
+            raise FastSimError(f"reading PostgreSQL failed: {_first_line(exc)}") from None
+    return row[0] if row and row[0] is not None else None
 
 
 # --- what was generated ---------------------------------------------------------------
@@ -920,6 +1099,7 @@ __all__ = [
     "DEFAULT_START_DATE",
     "EVENTS_PER_CONVERSATION",
     "FAULT_KINDS",
+    "LOAD_DELAY",
     "FAULT_RATES",
     "FastSimError",
     "FastSimPlan",

@@ -15,6 +15,10 @@ Metadata is written so that nothing is lost (docs/event-contract.md):
 
 Timestamps are stored as `timestamp with time zone`, the same instant as the
 event's; a naive timestamp is taken to be UTC.
+
+The inserts name the six event columns only: the ingestion time `loaded_at`
+comes from the column's default (the load transaction's time, so all rows of
+one load share it), and a raw table without that column loads the same way.
 """
 
 from __future__ import annotations
@@ -291,10 +295,12 @@ def load_events(
     timestamp_type: TimestampType = "timestamptz",
     duckdb_path: str | os.PathLike[str] | None = None,
     conninfo: str | None = None,
+    ingestion_column: bool = True,
 ) -> int:
     """Append `events` to `<raw_schema>.conversation_events` (creating the
     schema and table if needed; `replace` drops and recreates the table first)
-    and return how many rows were written."""
+    and return how many rows were written. A table this creates has the
+    ingestion-time column `loaded_at` unless `ingestion_column` is false."""
     if batch_size < 1:
         raise LoadError("batch size must be at least 1")
     if metadata_type not in ("json", "text"):
@@ -304,11 +310,13 @@ def load_events(
     batches = _batches(events, batch_size)
     if target == "duckdb":
         return _load_duckdb(
-            batches, raw_schema, replace, metadata_type, timestamp_type, duckdb_path
+            batches, raw_schema, replace, metadata_type, timestamp_type, duckdb_path,
+            ingestion_column,
         )
     if target == "postgres":
         return _load_postgres(
-            batches, raw_schema, replace, metadata_type, timestamp_type, conninfo
+            batches, raw_schema, replace, metadata_type, timestamp_type, conninfo,
+            ingestion_column,
         )
     raise LoadError(f"unknown target {target!r}: use duckdb or postgres")
 
@@ -320,6 +328,7 @@ def _load_duckdb(
     metadata_type: MetadataType,
     timestamp_type: TimestampType,
     duckdb_path: str | os.PathLike[str] | None,
+    ingestion_column: bool = True,
 ) -> int:
     cast = "json" if metadata_type == "json" else "varchar"
     columns = ", ".join(f'"{c}"' for c in RAW_COLUMNS)
@@ -344,6 +353,7 @@ def _load_duckdb(
                 replace,
                 (metadata_type, timestamp_type),
                 catalog,
+                ingestion_column=ingestion_column,
             )
             for batch in batches:
                 connection.execute(insert, _columns(batch, metadata_type, timestamp_type))
@@ -361,6 +371,7 @@ def _load_postgres(
     metadata_type: MetadataType,
     timestamp_type: TimestampType,
     conninfo: str | None,
+    ingestion_column: bool = True,
 ) -> int:
     table = qualified_name(raw_schema)
     columns = ", ".join(f'"{c}"' for c in RAW_COLUMNS)
@@ -376,6 +387,7 @@ def _load_postgres(
                     replace,
                     (metadata_type, timestamp_type),
                     None,
+                    ingestion_column=ingestion_column,
                 )
                 for batch in batches:
                     with cursor.copy(copy_sql) as copy:
@@ -397,14 +409,20 @@ def _prepare_table(
     replace: bool,
     column_types: tuple[MetadataType, TimestampType],
     catalog: str | None,
+    *,
+    ingestion_column: bool = True,
 ) -> None:
     """Create the schema and table (dropping the table first when `replace`),
-    with the metadata and timestamp column types given, qualified with
-    `catalog` when one is given."""
+    with the metadata and timestamp column types given (and `loaded_at` unless
+    `ingestion_column` is false), qualified with `catalog` when one is given."""
     metadata_type, timestamp_type = column_types
     schema_sql = create_schema_sql(raw_schema)
     table_sql = create_table_sql(
-        target, raw_schema, metadata_type, timestamp_type=timestamp_type
+        target,
+        raw_schema,
+        metadata_type,
+        timestamp_type=timestamp_type,
+        ingestion_column=ingestion_column,
     )
     table = qualified_name(raw_schema)
     if catalog is not None:

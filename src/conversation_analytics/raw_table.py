@@ -2,6 +2,12 @@
 
 The loader and the tracker's stores create the table through these helpers,
 so both write the same contract (docs/event-contract.md).
+
+The table carries an ingestion time, `loaded_at`: when the row landed in the
+warehouse, set by the column's default (the writing transaction's time), never
+by the agent's clock. Writers name the six event columns in their inserts and
+leave `loaded_at` to the default, so a raw table created without it (before
+the column existed, or with `ingestion_column=False`) keeps loading.
 """
 
 from __future__ import annotations
@@ -16,7 +22,15 @@ TimestampType = Literal["timestamptz", "timestamp"]
 TIMESTAMP_TYPES: tuple[TimestampType, ...] = ("timestamptz", "timestamp")
 
 TABLE_NAME = "conversation_events"
+INGESTION_COLUMN = "loaded_at"
 DEFAULT_RAW_SCHEMA = "raw"
+
+# The ingestion-time column, set by the warehouse when the row is written
+# (the transaction's start time on both warehouses).
+_INGESTION_COLUMN_SQL = {
+    "duckdb": f"{INGESTION_COLUMN} timestamptz default current_timestamp",
+    "postgres": f"{INGESTION_COLUMN} timestamp with time zone not null default now()",
+}
 
 _METADATA_SQL_TYPE = {
     ("duckdb", "json"): "json",
@@ -46,12 +60,15 @@ def create_table_sql(
     table: str = TABLE_NAME,
     primary_key: bool = False,
     timestamp_type: TimestampType = "timestamptz",
+    ingestion_column: bool = True,
 ) -> str:
     """`create table if not exists` for the raw table.
 
     The raw table accepts duplicate ids by default (at-least-once delivery;
     staging deduplicates). `primary_key=True` adds a key on `id`, which the
     tracker's PostgreSQL store uses for `on conflict (id) do nothing`.
+    `ingestion_column=False` leaves out `loaded_at` (a table as it was made
+    before the column existed; the contract says it must still work).
     """
     try:
         metadata_sql = _METADATA_SQL_TYPE[(target, metadata_type)]
@@ -73,6 +90,7 @@ def create_table_sql(
         f"    user_id {text},\n"
         f"    event_type {text},\n"
         f'    "timestamp" timestamp {zone} time zone,\n'
-        f"    metadata {metadata_sql}\n"
-        f")"
+        f"    metadata {metadata_sql}"
+        + (f",\n    {_INGESTION_COLUMN_SQL[target]}" if ingestion_column else "")
+        + "\n)"
     )

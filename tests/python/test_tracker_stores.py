@@ -65,6 +65,7 @@ async def test_duckdb_store_creates_the_contract_table_and_bulk_inserts(tmp_path
             ("event_type", "VARCHAR"),
             ("timestamp", "TIMESTAMP WITH TIME ZONE"),
             ("metadata", "JSON"),
+            ("loaded_at", "TIMESTAMP WITH TIME ZONE"),
         ]
         count, nulls, turns, first = con.execute(
             "select count(*), count(*) filter (where user_id is null), "
@@ -260,6 +261,7 @@ async def test_postgres_store_creates_a_keyed_table_and_a_retried_batch_lands_on
         ("event_type", "text"),
         ("timestamp", "timestamp with time zone"),
         ("metadata", "jsonb"),
+        ("loaded_at", "timestamp with time zone"),
     ]
     [(count, distinct, nulls, first, note)] = fetch(
         postgres_conninfo,

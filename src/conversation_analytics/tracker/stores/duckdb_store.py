@@ -3,9 +3,12 @@
 DuckDB's Python API is synchronous, so every call runs in a worker thread
 (`asyncio.to_thread`) behind a lock: the agent's event loop never waits on the
 file. The store creates `raw.conversation_events` (metadata `json`, timestamps
-`timestamptz`) when it is missing, and writes plain inserts: a batch that is
-retried after an ambiguous failure may land twice, which staging absorbs
-(docs/event-contract.md, deduplication).
+`timestamptz`, ingestion time `loaded_at`) when it is missing, and writes plain
+inserts: a batch that is retried after an ambiguous failure may land twice,
+which staging absorbs (docs/event-contract.md, deduplication). The inserts
+name the six event columns: `loaded_at` comes from the column's default (the
+time the batch is written, never the agent's clock), and a table without that
+column takes the same inserts.
 """
 
 from __future__ import annotations

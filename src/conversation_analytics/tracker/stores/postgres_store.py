@@ -8,6 +8,10 @@ else without such an index (the bulk loader makes one) still works: the store
 then copies straight into it and says so once in the log; staging removes the
 duplicates a retry may leave (docs/event-contract.md, deduplication).
 
+Both ways name the six event columns, so the ingestion time `loaded_at` comes
+from the column's default `now()` (the time the batch's transaction began,
+never the agent's clock), and a raw table without that column works the same.
+
 Connection settings come from `conninfo`, else from libpq's environment
 variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
 """
