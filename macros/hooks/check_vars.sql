@@ -1,7 +1,8 @@
 {#- on-run-start: fail the run when a var given with --vars is not one this
     project reads, naming it and the closest known names, since dbt itself
     ignores an unknown var and a misspelt one (inactivity_timout_minutes)
-    would leave the default in force without a word.
+    would leave the default in force without a word; and when a var's value
+    is not of its kind (known_vars), before any of it reaches SQL.
 
     When the project is installed as a package in another project, vars of
     the host's own are expected: only names that begin like one of this
@@ -12,7 +13,8 @@
     {%- if given is string -%}
         {%- set given = fromyaml(given) or {} -%}
     {%- endif -%}
-    {%- set known = conversation_analytics.known_vars() -%}
+    {%- set kinds = conversation_analytics.known_vars() -%}
+    {%- set known = kinds.keys() | list -%}
     {%- set is_root = project_name == 'conversation_analytics' -%}
     {%- set prefixes = [] -%}
     {%- for name in known -%}
@@ -55,5 +57,13 @@
             ~ known | join(', ') ~ ' (see the vars table in the README)'
         ) }}
     {%- endif -%}
+    {%- for name, kind in kinds.items() -%}
+        {%- set problem = conversation_analytics.var_kind_problem(var(name, none), kind) -%}
+        {%- if problem -%}
+            {{ exceptions.raise_compiler_error(
+                'var ' ~ name ~ ' is ' ~ (var(name, none) | string)[:80] ~ ': ' ~ problem
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
     select 1
 {%- endmacro %}

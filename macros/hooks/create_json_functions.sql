@@ -24,5 +24,22 @@
     exception when others then
         return null;
     end;
+    $fn$;
+    create or replace function {{ schema }}.ca_try_parse_utc_timestamp(value text)
+    returns timestamp
+    language plpgsql
+    -- Stable, not immutable: the text-to-timestamp casts read settings
+    -- (DateStyle). Parallel unsafe for the same reason as above.
+    stable
+    parallel unsafe
+    as $fn$
+    begin
+        if value ~ '[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)\s*$' then
+            return value::timestamptz at time zone 'UTC';
+        end if;
+        return value::timestamp;
+    exception when others then
+        return null;
+    end;
     $fn$
 {%- endmacro %}

@@ -1,23 +1,31 @@
-{#- The names of the dbt vars this project reads: the ones declared, with
-    their defaults, under `vars:` in dbt_project.yml (a test keeps the two
-    lists equal). check_vars() refuses any other name given on the command
-    line, so a misspelt var fails the run instead of being ignored. -#}
+{#- The dbt vars this project reads, each with the kind of value it takes:
+    the vars declared, with their defaults, under `vars:` in dbt_project.yml
+    (a test keeps the two lists equal). check_vars() refuses any other name
+    given on the command line, so a misspelt var fails the run instead of
+    being ignored, and any value not of its kind, so no var can carry SQL.
+
+    Kinds: identifier (a schema name), timestamp ('YYYY-MM-DD[ HH:MM[:SS[.f]]]',
+    UTC; timestamp_or_null also takes null), number, integer (>= 0),
+    integer_list (a list of positive integers). -#}
 {% macro known_vars() -%}
-    {{ return([
-        'raw_schema',
-        'as_of',
-        'inactivity_timeout_minutes',
-        'incremental_lookback_hours',
-        'rephrase_similarity_threshold',
-        'satisfaction_quick_resolution_max_turns',
-        'satisfaction_quick_resolution_signal',
-        'satisfaction_handoff_signal',
-        'satisfaction_long_conversation_min_turns',
-        'satisfaction_long_conversation_base',
-        'satisfaction_turn_penalty',
-        'satisfaction_neutral_score',
-        'completion_drop_alert_points',
-        'alert_min_conversations',
-        'summary_window_days',
-    ]) }}
+    {{ return({
+        'raw_schema': 'identifier',
+        'as_of': 'timestamp_or_null',
+        'inactivity_timeout_minutes': 'integer',
+        'max_id_length': 'integer',
+        'event_time_min': 'timestamp',
+        'event_time_max_ahead_hours': 'integer',
+        'incremental_lookback_hours': 'integer',
+        'rephrase_similarity_threshold': 'number',
+        'satisfaction_quick_resolution_max_turns': 'integer',
+        'satisfaction_quick_resolution_signal': 'number',
+        'satisfaction_handoff_signal': 'number',
+        'satisfaction_long_conversation_min_turns': 'integer',
+        'satisfaction_long_conversation_base': 'number',
+        'satisfaction_turn_penalty': 'number',
+        'satisfaction_neutral_score': 'number',
+        'completion_drop_alert_points': 'number',
+        'alert_min_conversations': 'integer',
+        'summary_window_days': 'integer_list',
+    }) }}
 {%- endmacro %}

@@ -357,6 +357,17 @@ def compute(rows: Iterable[Any], vars: Vars | None = None) -> Reference:
 # --- section 2 ----------------------------------------------------------------------
 
 
+# The project's plausibility rules, at their defaults: ids of at most
+# MAX_ID_LENGTH characters, times from EVENT_TIME_MIN to a day past now.
+MAX_ID_LENGTH = 512
+EVENT_TIME_MIN = datetime(2000, 1, 1)
+EVENT_TIME_MAX_AHEAD = timedelta(hours=24)
+
+
+def _latest_plausible_time() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None) + EVENT_TIME_MAX_AHEAD
+
+
 def _validate(rows: Sequence[RawRow]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rejected, valid = [], []
     for row in rows:
@@ -373,6 +384,10 @@ def _validate(rows: Sequence[RawRow]) -> tuple[list[dict[str, Any]], list[dict[s
             reason = "missing_timestamp"
         elif event_type not in EVENT_TYPES:
             reason = "unknown_event_type"
+        elif max(len(event_id), len(conversation_id)) > MAX_ID_LENGTH:
+            reason = "id_too_long"
+        elif not EVENT_TIME_MIN <= event_at <= _latest_plausible_time():
+            reason = "timestamp_out_of_range"
         else:
             reason = None
         record = {

@@ -24,7 +24,7 @@ def _as_vars(pair: str) -> str:
 
 def _known_vars() -> list[str]:
     text = (ROOT / "macros" / "hooks" / "known_vars.sql").read_text()
-    return re.findall(r"'([a-z_]+)'", text)
+    return re.findall(r"'([a-z_]+)':", text)
 
 
 def test_known_vars_are_the_vars_dbt_project_declares() -> None:

@@ -25,23 +25,23 @@
 
 {%- set expected_scores = [] -%}
 {%- for name, positive, negative, completed, handoff, turns in cases -%}
-    {%- if completed and turns <= quick_max -%}
-        {%- set implicit = [var('satisfaction_quick_resolution_signal', 1.0) | float] -%}
-    {%- elif handoff -%}
-        {%- set implicit = [var('satisfaction_handoff_signal', 0.3) | float] -%}
-    {%- elif turns >= long_min -%}
-        {%- set penalised = var('satisfaction_long_conversation_base', 0.8) | float
-            - var('satisfaction_turn_penalty', 0.1) | float * (turns - quick_max) -%}
-        {%- set implicit = [[0.0, penalised] | max] -%}
-    {%- else -%}
-        {%- set implicit = [] -%}
-    {%- endif -%}
-    {%- set signal_count = positive + negative + implicit | length -%}
-    {%- if signal_count == 0 -%}
-        {%- do expected_scores.append(var('satisfaction_neutral_score', 0.5) | float) -%}
-    {%- else -%}
-        {%- do expected_scores.append((positive + implicit | sum) / signal_count) -%}
-    {%- endif -%}
+{%- if completed and turns <= quick_max -%}
+{%- set implicit = [var('satisfaction_quick_resolution_signal', 1.0) | float] -%}
+{%- elif handoff -%}
+{%- set implicit = [var('satisfaction_handoff_signal', 0.3) | float] -%}
+{%- elif turns >= long_min -%}
+{%- set penalised = var('satisfaction_long_conversation_base', 0.8) | float
+- var('satisfaction_turn_penalty', 0.1) | float * (turns - quick_max) -%}
+{%- set implicit = [[0.0, penalised] | max] -%}
+{%- else -%}
+{%- set implicit = [] -%}
+{%- endif -%}
+{%- set signal_count = positive + negative + implicit | length -%}
+{%- if signal_count == 0 -%}
+{%- do expected_scores.append(var('satisfaction_neutral_score', 0.5) | float) -%}
+{%- else -%}
+{%- do expected_scores.append((positive + implicit | sum) / signal_count) -%}
+{%- endif -%}
 {%- endfor %}
 
 with

@@ -1,5 +1,10 @@
 {%- set raw_events = source('conversation_events', 'conversation_events') -%}
 {%- set column_types = conversation_analytics.source_column_types(raw_events) -%}
+{%- set max_id_length = var('max_id_length', 512) | int -%}
+{%- set earliest = var('event_time_min', '2000-01-01 00:00:00') -%}
+{%- set max_ahead_hours = var('event_time_max_ahead_hours', 24) | int -%}
+{#- The warehouse's clock, not the dbt host's, as UTC wall-clock time. -#}
+{%- set latest = conversation_analytics.zoned_timestamp_to_utc(dbt.current_timestamp()) -%}
 
 with
 
@@ -44,6 +49,17 @@ validated as (
                     {%- endfor %}
                 )
                 then 'unknown_event_type'
+            -- Rows no sane writer produces: an id past the documented
+            -- maximum (PostgreSQL could not even index it), a time outside
+            -- the plausibility window (year 1, 9999-12-31, infinity).
+            when
+                length(event_id) > {{ max_id_length }}
+                or length(conversation_id) > {{ max_id_length }}
+                then 'id_too_long'
+            when
+                event_at < cast('{{ earliest }}' as {{ dbt.type_timestamp() }})
+                or event_at > {{ dbt.dateadd('hour', max_ahead_hours, latest) }}
+                then 'timestamp_out_of_range'
         end as rejection_reason
     from typed
 

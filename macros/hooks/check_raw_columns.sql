@@ -1,0 +1,33 @@
+{#- on-run-start: fail the run with one line when the raw table lacks a
+    column of the contract (docs/event-contract.md), naming the columns it
+    lacks, instead of a type error deep inside a model or a unit test.
+    Extra columns are fine; a missing table is left to the models' own
+    error (and the command line says to load events first). -#}
+{% macro check_raw_columns() -%}
+    {%- if execute -%}
+        {%- set raw = adapter.get_relation(
+            database=target.database,
+            schema=var('raw_schema', 'raw'),
+            identifier='conversation_events',
+        ) -%}
+        {%- if raw is not none -%}
+            {%- set present = [] -%}
+            {%- for column in adapter.get_columns_in_relation(raw) -%}
+                {%- do present.append(column.name | lower) -%}
+            {%- endfor -%}
+            {%- set missing = [] -%}
+            {%- for name in conversation_analytics.raw_columns() if name not in present -%}
+                {%- do missing.append(name) -%}
+            {%- endfor -%}
+            {%- if missing -%}
+                {{ exceptions.raise_compiler_error(
+                    raw ~ ' lacks the column' ~ ('s ' if missing | length > 1 else ' ')
+                    ~ missing | join(', ') ~ ' of the event contract (id, conversation_id, '
+                    ~ 'user_id, event_type, timestamp, metadata; docs/event-contract.md): '
+                    ~ 'add it, null where unknown'
+                ) }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}

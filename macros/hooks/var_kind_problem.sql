@@ -1,0 +1,41 @@
+{#- What is wrong with a var's value for its kind (see known_vars), as a
+    phrase for an error message; '' when the value is fine. -#}
+{% macro var_kind_problem(value, kind) -%}
+    {%- set re = modules.re -%}
+    {%- set number = '-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?' -%}
+    {%- set moment = '[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?' -%}
+    {%- set text = value | string -%}
+    {%- if kind == 'identifier' -%}
+        {%- if value is not string or not re.fullmatch('[A-Za-z_][A-Za-z0-9_]{0,62}', value) -%}
+            {{ return('expected a schema name (letters, digits and underscores, at most 63)') }}
+        {%- endif -%}
+    {%- elif kind in ('timestamp', 'timestamp_or_null') -%}
+        {%- if value is none and kind == 'timestamp_or_null' -%}
+            {{ return('') }}
+        {%- elif value is none or value is boolean or value is number
+            or not re.fullmatch(moment, text) -%}
+            {{ return("expected a UTC timestamp such as '2026-11-01 00:00:00'") }}
+        {%- endif -%}
+    {%- elif kind == 'number' -%}
+        {%- if value is none or value is boolean or not re.fullmatch(number, text) -%}
+            {{ return('expected a number') }}
+        {%- endif -%}
+    {%- elif kind == 'integer' -%}
+        {%- if value is none or value is boolean or not re.fullmatch('[0-9]{1,9}', text) -%}
+            {{ return('expected a whole number, 0 or more') }}
+        {%- endif -%}
+    {%- elif kind == 'integer_list' -%}
+        {%- set problem = 'expected a list of whole numbers above 0, such as [7, 28]' -%}
+        {%- if value is string or value is mapping or value is not iterable or not value -%}
+            {{ return(problem) }}
+        {%- endif -%}
+        {%- for item in value -%}
+            {%- if item is boolean or not re.fullmatch('[1-9][0-9]{0,5}', item | string) -%}
+                {{ return(problem) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('unknown var kind ' ~ kind) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}

@@ -1,0 +1,31 @@
+{#- A timestamp held as text, as a UTC timestamp without time zone; null
+    when the text is not a timestamp ('NaN', '2026-02-30', 'soon'), so one
+    bad value is quarantined as a missing timestamp instead of failing the
+    build. Text with a UTC offset ('...+02', '...Z') is converted to UTC;
+    text without one is taken to be UTC already. -#}
+{% macro text_timestamp_to_utc(text_expr) -%}
+    {{ return(adapter.dispatch('text_timestamp_to_utc', 'conversation_analytics')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__text_timestamp_to_utc(text_expr) -%}
+    {{ exceptions.raise_compiler_error(
+        "text_timestamp_to_utc is not supported on adapter " ~ adapter.type()
+        ~ ": add a " ~ adapter.type() ~ "__text_timestamp_to_utc implementation"
+    ) }}
+{%- endmacro %}
+
+{% macro postgres__text_timestamp_to_utc(text_expr) -%}
+    {#- PostgreSQL has no safe cast: the function comes from the on-run-start
+        hook create_json_functions(). -#}
+    {{ conversation_analytics.json_functions_schema() }}.ca_try_parse_utc_timestamp({{ text_expr }})
+{%- endmacro %}
+
+{% macro duckdb__text_timestamp_to_utc(text_expr) -%}
+    case
+        when regexp_matches(
+            {{ text_expr }}, '[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)\s*$'
+        )
+            then timezone('UTC', try_cast({{ text_expr }} as timestamptz))
+        else try_cast({{ text_expr }} as timestamp)
+    end
+{%- endmacro %}
