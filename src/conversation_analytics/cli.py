@@ -27,8 +27,18 @@ import click
 import duckdb
 import psycopg
 
-from conversation_analytics import __version__, dbt_runner, loader
-from conversation_analytics.loader import (
+from conversation_analytics import __version__
+from conversation_analytics.presentation.dashboard import DashboardError, write_dashboard
+from conversation_analytics.presentation.report import ReportError, build_report, render_report
+from conversation_analytics.raw_table import DEFAULT_RAW_SCHEMA, TABLE_NAME
+from conversation_analytics.simulation.simulator import (
+    JsonlFormatError,
+    iter_jsonl,
+    run_simulation,
+    write_jsonl,
+)
+from conversation_analytics.warehouse import dbt_runner, loader
+from conversation_analytics.warehouse.loader import (
     DEFAULT_BATCH_SIZE,
     LoadError,
     describe_conninfo,
@@ -36,15 +46,6 @@ from conversation_analytics.loader import (
     postgres_conninfo,
     raw_table_exists,
     resolve_duckdb_path,
-)
-from conversation_analytics.presentation.dashboard import DashboardError, write_dashboard
-from conversation_analytics.presentation.report import ReportError, build_report, render_report
-from conversation_analytics.raw_table import DEFAULT_RAW_SCHEMA, TABLE_NAME
-from conversation_analytics.simulator import (
-    JsonlFormatError,
-    iter_jsonl,
-    run_simulation,
-    write_jsonl,
 )
 
 DEFAULT_CONVERSATIONS = 2000
@@ -531,7 +532,7 @@ def bench(
     targets are met (docs/benchmark.md). PostgreSQL: a fresh database on the
     server of the PG* variables, dropped at the end. Exits 1 if a step fails or
     the marts disagree with the raw answers."""
-    from conversation_analytics import bench as benchmark
+    from conversation_analytics.benchmarks import pipeline as benchmark
 
     results = benchmark.run_targets(
         target, events, pg_events, days=days, seed=seed, window_days=window_days,
@@ -561,13 +562,13 @@ def bench_tracker(ctx: click.Context, args: tuple[str, ...]) -> None:
     """The tracker's cost per call and throughput into each store; arguments go
     to the benchmark (see `bench-tracker --help`)."""
     try:
-        from conversation_analytics.tracker import bench
+        from conversation_analytics.benchmarks import tracker as bench
     except ImportError as exc:
         if "--help" in args or "-h" in args:
             click.echo(ctx.get_help())
         raise click.ClickException(
             f"the tracker benchmark is not available (cannot import "
-            f"conversation_analytics.tracker.bench: {exc}): reinstall the package "
+            f"conversation_analytics.benchmarks.tracker: {exc}): reinstall the package "
             "with `pip install -e .`"
         ) from None
     try:

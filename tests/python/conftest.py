@@ -16,8 +16,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from conversation_analytics import loader
-from conversation_analytics.simulator import SimulationResult, run_simulation
+from conversation_analytics.simulation.simulator import SimulationResult, run_simulation
+from conversation_analytics.warehouse import loader
 
 SIMULATION_START = date(2026, 10, 5)
 SIMULATION_DAYS = 28

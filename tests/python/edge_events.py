@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from conversation_analytics.contract import EventRecord
-from conversation_analytics.simulator import simulate
+from conversation_analytics.simulation.simulator import simulate
 
 # The simulated stream the whole-pipeline tests start from.
 SIMULATION_START = date(2026, 10, 5)

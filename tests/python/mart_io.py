@@ -21,8 +21,8 @@ import duckdb
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from conversation_analytics import dbt_runner, loader
 from conversation_analytics.contract import EventRecord
+from conversation_analytics.warehouse import dbt_runner, loader
 from edge_events import disputed_events, messy_events
 from spec_reference import Reference, Rounded, Vars, compute
 

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
-from conversation_analytics import bench
+from conversation_analytics.benchmarks import pipeline as bench
 from conversation_analytics.cli import cli
 
 EVENTS = 20_000

@@ -24,10 +24,10 @@ import conversation_analytics.tracker as tracker_package
 from conversation_analytics import cli as cli_module
 from conversation_analytics.cli import cli, main
 from conversation_analytics.presentation.report import build_report
-from conversation_analytics.simulator import FAULT_KINDS
+from conversation_analytics.simulation.simulator import FAULT_KINDS
 from decimal_rounding import round_half_up
 
-BENCH_MODULE = "conversation_analytics.tracker.bench"
+BENCH_MODULE = "conversation_analytics.benchmarks.tracker"
 UNREACHABLE_PG = {"PGHOST": "127.0.0.1", "PGPORT": "1", "PGDATABASE": "nowhere"}
 
 

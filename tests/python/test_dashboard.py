@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from conversation_analytics import dbt_runner, loader
 from conversation_analytics.presentation import dashboard
-from conversation_analytics.simulator import run_simulation
+from conversation_analytics.simulation.simulator import run_simulation
+from conversation_analytics.warehouse import dbt_runner, loader
 from headless_chromium import Browser, PageReport, decode_png, file_url, find_chromium, open_page
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner
 
-from conversation_analytics import loader
 from conversation_analytics.cli import cli
+from conversation_analytics.warehouse import loader
 
 
 def _raw_count(path: Path) -> int:

@@ -13,9 +13,9 @@ import duckdb
 import psycopg
 import pytest
 
-from conversation_analytics import fastsim
-from conversation_analytics.dbt_runner import layer_schema, run_dbt
 from conversation_analytics.raw_table import create_table_sql
+from conversation_analytics.simulation import fastsim
+from conversation_analytics.warehouse.dbt_runner import layer_schema, run_dbt
 
 EVENTS = 30_000
 RAW = '"raw"."conversation_events"'

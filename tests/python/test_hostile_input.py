@@ -22,9 +22,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from conversation_analytics import dbt_runner, loader
 from conversation_analytics.contract import EventRecord
-from conversation_analytics.dbt_runner import DbtError
+from conversation_analytics.warehouse import dbt_runner, loader
+from conversation_analytics.warehouse.dbt_runner import DbtError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 # An ordinary conversation, last heard from 10 minutes ago: in progress,

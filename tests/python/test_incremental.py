@@ -22,10 +22,10 @@ import duckdb
 import psycopg
 import pytest
 
-from conversation_analytics import loader
 from conversation_analytics.contract import EventRecord
-from conversation_analytics.dbt_runner import environment, layer_schema, run_dbt
-from conversation_analytics.simulator import run_simulation
+from conversation_analytics.simulation.simulator import run_simulation
+from conversation_analytics.warehouse import loader
+from conversation_analytics.warehouse.dbt_runner import environment, layer_schema, run_dbt
 
 MARTS = (
     "fct_conversations",

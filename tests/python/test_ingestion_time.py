@@ -16,12 +16,14 @@ import pytest
 from click.testing import CliRunner
 from psycopg.conninfo import conninfo_to_dict
 
-from conversation_analytics import fastsim, loader, raw_table
+from conversation_analytics import raw_table
 from conversation_analytics.cli import cli
 from conversation_analytics.contract import EventRecord
-from conversation_analytics.dbt_runner import environment, run_dbt
-from conversation_analytics.simulator import SimulationResult
+from conversation_analytics.simulation import fastsim
+from conversation_analytics.simulation.simulator import SimulationResult
 from conversation_analytics.tracker import DuckDBStore, PostgresStore, Row
+from conversation_analytics.warehouse import loader
+from conversation_analytics.warehouse.dbt_runner import environment, run_dbt
 
 RAW = '"raw"."conversation_events"'
 T0 = datetime(2026, 3, 17, 9, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from dbt.parser.schemas import is_valid_type
 from dbt_common.clients.jinja import parse as parse_jinja
 from dbt_common.utils.jinja import MACRO_PREFIX
 
-from conversation_analytics.dbt_runner import run_dbt
+from conversation_analytics.warehouse.dbt_runner import run_dbt
 
 PACKAGE = "conversation_analytics"
 REPO = Path(__file__).resolve().parents[2]

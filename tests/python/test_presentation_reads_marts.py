@@ -31,7 +31,6 @@ import duckdb
 import pytest
 
 import mart_io
-from conversation_analytics import dbt_runner
 from conversation_analytics.presentation.dashboard import (
     DashboardData,
     gather_dashboard,
@@ -39,6 +38,7 @@ from conversation_analytics.presentation.dashboard import (
 )
 from conversation_analytics.presentation.dashboard.data import LEAGUE_WEEKS, MAX_TURNS_SHOWN
 from conversation_analytics.presentation.report import Metrics, Report, ReportError, build_report
+from conversation_analytics.warehouse import dbt_runner
 from edge_events import messy_events
 from mart_io import MART_GRAINS, Snapshot
 from spec_reference import Reference, Vars, compute

@@ -29,9 +29,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from conversation_analytics import dbt_runner, loader
 from conversation_analytics.contract import EventRecord
-from conversation_analytics.simulator import run_simulation
+from conversation_analytics.simulation.simulator import run_simulation
+from conversation_analytics.warehouse import dbt_runner, loader
 from decimal_rounding import round_half_up
 
 REPO = Path(__file__).resolve().parents[2]

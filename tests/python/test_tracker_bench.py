@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from conversation_analytics.tracker import bench
+from conversation_analytics.benchmarks import tracker as bench
 
 
 def closed_port() -> str:

@@ -19,7 +19,6 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from _tracker_fixtures import FlakyStore, load_example
-from conversation_analytics import dbt_runner
 from conversation_analytics.tracker import (
     BatchSettings,
     ConversationTracker,
@@ -27,6 +26,7 @@ from conversation_analytics.tracker import (
     EventStore,
     PostgresStore,
 )
+from conversation_analytics.warehouse import dbt_runner
 
 example = load_example()
 

@@ -207,8 +207,8 @@ async def test_jsonl_store_cuts_a_failed_write_back_to_whole_lines(
 async def test_jsonl_files_load_with_the_bulk_loader(tmp_path: Path) -> None:
     """The files the JSON-lines store ships are what `conversation-analytics
     load --input` reads: same ids, instants and metadata."""
-    from conversation_analytics import loader
-    from conversation_analytics.simulator import read_jsonl
+    from conversation_analytics.simulation.simulator import read_jsonl
+    from conversation_analytics.warehouse import loader
 
     async with ConversationTracker(JsonLinesStore(tmp_path / "out"), embedder="ngram") as tracker:
         recorded = [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conversation_analytics.dbt_runner import ensure_profiles_dir
+from conversation_analytics.warehouse.dbt_runner import ensure_profiles_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,14 +18,14 @@ from typing import Any
 
 import duckdb
 
-from conversation_analytics import dbt_runner
-from conversation_analytics.loader import (
+from conversation_analytics.raw_table import Target, quote_ident
+from conversation_analytics.warehouse import dbt_runner
+from conversation_analytics.warehouse.loader import (
     ConnectionFailed,
     connect_postgres,
     resolve_duckdb_path,
     table_exists,
 )
-from conversation_analytics.raw_table import Target, quote_ident
 
 SUMMARY_MART = "conversation_summary"
 

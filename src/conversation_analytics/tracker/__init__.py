@@ -13,11 +13,19 @@ The article is the one the project started from:
 See docs/tracker.md for delivery guarantees, tuning and the similarity threshold.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ..contract import ConversationEvent, EventRecord, EventValidationError
+from . import stores
 from .batching import BatchSettings, TrackerClosedError, TrackerStats
 from .similarity import CharNgramEmbedder, Embedder, SentenceEmbedder, select_embedder
-from .stores import DuckDBStore, EventStore, JsonLinesStore, MemoryStore, PostgresStore, Row
+from .stores import EventStore, JsonLinesStore, MemoryStore, Row
 from .tracker import ConversationTracker
+
+if TYPE_CHECKING:
+    from .stores import DuckDBStore, PostgresStore
 
 __all__ = [
     "BatchSettings",
@@ -38,3 +46,10 @@ __all__ = [
     "TrackerStats",
     "select_embedder",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # DuckDBStore and PostgresStore import their drivers on first use.
+    if name in ("DuckDBStore", "PostgresStore"):
+        return getattr(stores, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

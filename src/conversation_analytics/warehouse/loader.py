@@ -36,7 +36,6 @@ import duckdb
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from conversation_analytics import dbt_runner
 from conversation_analytics.contract import RAW_COLUMNS, EventRecord
 from conversation_analytics.raw_table import (
     DEFAULT_RAW_SCHEMA,
@@ -50,6 +49,7 @@ from conversation_analytics.raw_table import (
     qualified_name,
     quote_ident,
 )
+from conversation_analytics.warehouse import dbt_runner
 
 DEFAULT_BATCH_SIZE = 50_000
 

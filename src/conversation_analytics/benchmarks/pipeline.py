@@ -62,9 +62,10 @@ from typing import Any
 import duckdb
 import psycopg
 
-from conversation_analytics import dbt_runner, fastsim, loader
 from conversation_analytics.contract import EVENT_TYPES
 from conversation_analytics.raw_table import DEFAULT_RAW_SCHEMA, qualified_name, quote_ident
+from conversation_analytics.simulation import fastsim
+from conversation_analytics.warehouse import dbt_runner, loader
 
 DEFAULT_EVENTS = 1_000_000
 DEFAULT_PG_EVENTS = 1_000_000

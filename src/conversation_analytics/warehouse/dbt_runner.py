@@ -34,7 +34,7 @@ def find_project_dir(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "dbt_project.yml").is_file():
             return folder
-    source_checkout = Path(__file__).resolve().parents[2]
+    source_checkout = Path(__file__).resolve().parents[3]
     if (source_checkout / "dbt_project.yml").is_file():
         return source_checkout
     raise DbtError(

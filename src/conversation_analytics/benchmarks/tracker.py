@@ -1,6 +1,6 @@
 """Benchmark the tracker: its cost on the agent's path and its sustained throughput.
 
-    python -m conversation_analytics.tracker.bench --events 100000
+    python -m conversation_analytics.benchmarks.tracker --events 100000
     conversation-analytics bench-tracker --stores duckdb,postgres
 
 For each store, `--events` events (a realistic mix of types and metadata) are
@@ -35,10 +35,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batching import BatchSettings
-from .similarity import CharNgramEmbedder
-from .stores import DuckDBStore, EventStore, JsonLinesStore, MemoryStore, PostgresStore
-from .tracker import ConversationTracker
+from conversation_analytics.tracker.batching import BatchSettings
+from conversation_analytics.tracker.similarity import CharNgramEmbedder
+from conversation_analytics.tracker.stores import (
+    DuckDBStore,
+    EventStore,
+    JsonLinesStore,
+    MemoryStore,
+    PostgresStore,
+)
+from conversation_analytics.tracker.tracker import ConversationTracker
 
 STORES = ("memory", "duckdb", "postgres", "jsonl")
 DEFAULT_STORES = ("duckdb", "postgres", "jsonl")

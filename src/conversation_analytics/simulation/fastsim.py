@@ -62,7 +62,6 @@ import duckdb
 if TYPE_CHECKING:
     import psycopg
 
-from conversation_analytics import loader
 from conversation_analytics.contract import EVENT_TYPES, RAW_COLUMNS
 from conversation_analytics.raw_table import (
     DEFAULT_RAW_SCHEMA,
@@ -74,7 +73,7 @@ from conversation_analytics.raw_table import (
     qualified_name,
     quote_ident,
 )
-from conversation_analytics.simulator import (
+from conversation_analytics.simulation.simulator import (
     _HOUR_WEIGHTS,
     _MODEL_LATENCY_MS,
     _ODD_RATINGS,
@@ -96,6 +95,7 @@ from conversation_analytics.simulator import (
     UNRECOGNISED_RATING_RATE,
     degraded_week_start,
 )
+from conversation_analytics.warehouse import loader
 
 DEFAULT_START_DATE = date(2026, 9, 7)
 DEFAULT_DAYS = 28
