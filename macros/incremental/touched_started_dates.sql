@@ -1,10 +1,16 @@
 {#- A query of the UTC dates that a daily mart must rebuild: every date on
-    which a changed conversation has an event. A conversation's start date,
-    before and after its new events, is always the date of one of its
-    events, so a conversation that moved to another day leaves both days
-    in this set. -#}
+    which a conversation that changed since the mart's watermark (its own
+    `staged_at`) has an event, read from int_conversation_event_dates. A
+    conversation's start date, before and after its new events, is always
+    the date of one of its events, so a conversation that moved to another
+    day leaves both days in this set. -#}
 {% macro touched_started_dates() -%}
-    select distinct cast(event_at as date) as started_date
-    from {{ ref('stg_conversation_events') }}
-    where conversation_id in ({{ conversation_analytics.changed_conversations() }})
+    {%- set event_dates = ref('int_conversation_event_dates') -%}
+    select distinct event_date as started_date
+    from {{ event_dates }}
+    where conversation_id in (
+        select changed.conversation_id
+        from {{ event_dates }} as changed
+        where changed.staged_at > {{ conversation_analytics.last_staged_at(this) }}
+    )
 {%- endmacro %}

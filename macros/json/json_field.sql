@@ -5,6 +5,10 @@
 {%- endmacro %}
 
 {% macro default__json_field(fields_expr, keys, key) -%}
+    {{ conversation_analytics.adapter_not_supported('json_field') }}
+{%- endmacro %}
+
+{% macro postgres__json_field(fields_expr, keys, key) -%}
     ({{ fields_expr }} -> '{{ key }}')
 {%- endmacro %}
 

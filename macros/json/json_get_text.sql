@@ -5,6 +5,10 @@
 {%- endmacro %}
 
 {% macro default__json_get_text(json_expr, key) -%}
+    {{ conversation_analytics.adapter_not_supported('json_get_text') }}
+{%- endmacro %}
+
+{% macro postgres__json_get_text(json_expr, key) -%}
     ({{ json_expr }} ->> '{{ key }}')
 {%- endmacro %}
 

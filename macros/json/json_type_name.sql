@@ -6,6 +6,10 @@
 {%- endmacro %}
 
 {% macro default__json_type_name(json_expr) -%}
+    {{ conversation_analytics.adapter_not_supported('json_type_name') }}
+{%- endmacro %}
+
+{% macro postgres__json_type_name(json_expr) -%}
     jsonb_typeof({{ json_expr }})
 {%- endmacro %}
 

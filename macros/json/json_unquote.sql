@@ -5,6 +5,10 @@
 {%- endmacro %}
 
 {% macro default__json_unquote(json_expr) -%}
+    {{ conversation_analytics.adapter_not_supported('json_unquote') }}
+{%- endmacro %}
+
+{% macro postgres__json_unquote(json_expr) -%}
     ({{ json_expr }} #>> '{}')
 {%- endmacro %}
 

@@ -5,6 +5,10 @@
 {%- endmacro %}
 
 {% macro default__parse_json_text(text_expr) -%}
+    {{ conversation_analytics.adapter_not_supported('parse_json_text') }}
+{%- endmacro %}
+
+{% macro postgres__parse_json_text(text_expr) -%}
     {#- PostgreSQL before 16 has no safe cast to jsonb: the function comes
         from the on-run-start hook create_json_functions(). -#}
     {{ conversation_analytics.json_functions_schema() }}.ca_try_parse_jsonb({{ text_expr }})

@@ -5,16 +5,16 @@
 {%- endmacro %}
 
 {% macro default__seconds_between(start_expr, end_expr) -%}
-    cast(
-        extract(epoch from ({{ end_expr }} - {{ start_expr }}))
-        as {{ conversation_analytics.type_double() }}
+    (
+        cast({{ dbt.datediff(start_expr, end_expr, 'microsecond') }}
+            as {{ conversation_analytics.type_double() }})
+        / 1000000
     )
 {%- endmacro %}
 
-{% macro duckdb__seconds_between(start_expr, end_expr) -%}
-    (
-        cast(date_diff('microsecond', {{ start_expr }}, {{ end_expr }})
-            as {{ conversation_analytics.type_double() }})
-        / 1000000
+{% macro postgres__seconds_between(start_expr, end_expr) -%}
+    cast(
+        extract(epoch from ({{ end_expr }} - {{ start_expr }}))
+        as {{ conversation_analytics.type_double() }}
     )
 {%- endmacro %}

@@ -8,10 +8,7 @@
 {%- endmacro %}
 
 {% macro default__text_timestamp_to_utc(text_expr) -%}
-    {{ exceptions.raise_compiler_error(
-        "text_timestamp_to_utc is not supported on adapter " ~ adapter.type()
-        ~ ": add a " ~ adapter.type() ~ "__text_timestamp_to_utc implementation"
-    ) }}
+    {{ conversation_analytics.adapter_not_supported('text_timestamp_to_utc') }}
 {%- endmacro %}
 
 {% macro postgres__text_timestamp_to_utc(text_expr) -%}

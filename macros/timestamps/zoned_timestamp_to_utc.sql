@@ -4,6 +4,10 @@
 {%- endmacro %}
 
 {% macro default__zoned_timestamp_to_utc(column_name) -%}
+    {{ conversation_analytics.adapter_not_supported('zoned_timestamp_to_utc') }}
+{%- endmacro %}
+
+{% macro postgres__zoned_timestamp_to_utc(column_name) -%}
     ({{ column_name }} at time zone 'UTC')
 {%- endmacro %}
 

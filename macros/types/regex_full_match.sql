@@ -4,6 +4,10 @@
 {%- endmacro %}
 
 {% macro default__regex_full_match(text_expr, pattern) -%}
+    {{ conversation_analytics.adapter_not_supported('regex_full_match') }}
+{%- endmacro %}
+
+{% macro postgres__regex_full_match(text_expr, pattern) -%}
     ({{ text_expr }} ~ '^(?:{{ pattern }})$')
 {%- endmacro %}
 

@@ -1,26 +1,8 @@
-{{ config(
-    materialized='incremental',
-    unique_key='week_start',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    pre_hook="{{ conversation_analytics.delete_touched_periods(
-        'week_start', conversation_analytics.touched_weeks()
-    ) }}",
-) }}
-
 with
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
-    {% if is_incremental() -%}
-    -- The weeks to rebuild and the weeks before them, for the comparison.
-    where
-        {{ conversation_analytics.week_start('started_at') }}
-        in ({{ conversation_analytics.touched_weeks() }})
-        or {{ conversation_analytics.week_start(dbt.dateadd('day', 7, 'started_at')) }}
-        in ({{ conversation_analytics.touched_weeks() }})
-    {%- endif %}
 
 ),
 
@@ -96,10 +78,10 @@ alerts_raised as (
         ) as completion_rate_alert,
         {{ conversation_analytics.staged_watermark() }} as staged_at
     from weeks_compared
-    {% if is_incremental() -%}
-    where week_start in ({{ conversation_analytics.touched_weeks() }})
-    {%- endif %}
 
 )
 
 select * from alerts_raised
+-- Incremental: a run rebuilds the weeks in which a changed conversation has
+-- events, and the week after each, whose comparison changes with them.
+{{ conversation_analytics.incremental_by_touched_periods('week_start', 'touched_weeks') }}

@@ -1,22 +1,8 @@
-{{ config(
-    materialized='incremental',
-    unique_key='started_date',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    pre_hook="{{ conversation_analytics.delete_touched_periods(
-        'started_date', conversation_analytics.touched_started_dates()
-    ) }}",
-) }}
-
 with
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
-    {% if is_incremental() -%}
-    -- Rebuild whole days: those on which a changed conversation has events.
-    where started_date in ({{ conversation_analytics.touched_started_dates() }})
-    {%- endif %}
 
 ),
 
@@ -63,3 +49,5 @@ reach_counted as (
 )
 
 select * from reach_counted
+-- Incremental: a run rebuilds the days on which a changed conversation has events.
+{{ conversation_analytics.incremental_by_touched_periods('started_date', 'touched_started_dates') }}

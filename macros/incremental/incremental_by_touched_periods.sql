@@ -1,0 +1,30 @@
+{#- The incremental pattern of the marts keyed by a period of the
+    conversations' start (a day, a week), in one call after the model's
+    final `select * from <last cte>`. It configures the model: incremental,
+    keyed by `period_column`, with the pre-hook delete_touched_periods(),
+    which on an incremental run empties the periods to rebuild before the
+    model writes them again. And it renders, on an incremental run only, the
+    `where` clause that keeps those periods, the ones the macro named
+    `periods_macro` selects (see touched_periods); nothing on a full build.
+    The model computes every period as a full build would and keeps the
+    touched ones, so an incremental run ends where a full refresh does. -#}
+{% macro incremental_by_touched_periods(period_column, periods_macro) -%}
+    {#- The periods come from int_conversation_event_dates, which only an
+        incremental run reads: registered as a dependency of the mart when
+        dbt parses it (lineage, build order), not read by a full build or a
+        unit test, which need no input for it. -#}
+    {%- if not execute -%}
+        {%- do ref('int_conversation_event_dates') -%}
+    {%- endif -%}
+    {%- do config(
+        materialized='incremental',
+        unique_key=period_column,
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ conversation_analytics.delete_touched_periods('"
+            ~ period_column ~ "', '" ~ periods_macro ~ "') }}",
+    ) -%}
+    {%- if is_incremental() -%}
+        where {{ period_column }} in ({{ conversation_analytics.touched_periods(periods_macro) }})
+    {%- endif -%}
+{%- endmacro %}
