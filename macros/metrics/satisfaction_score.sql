@@ -1,4 +1,4 @@
-{#- Satisfaction, 0-1, for one conversation (SPEC section 5).
+{#- Satisfaction, 0-1, for one conversation (docs/metric-definitions.md).
 
     Signals: each positive feedback is 1.0, each negative 0.0; plus at most
     one implicit signal, for the rule satisfaction_implicit_rule matches:
