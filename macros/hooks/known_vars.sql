@@ -6,7 +6,7 @@
 
     Kinds: identifier (a schema name), timestamp ('YYYY-MM-DD[ HH:MM[:SS[.f]]]',
     UTC; timestamp_or_null also takes null), number, integer (>= 0),
-    integer_list (a list of positive integers). -#}
+    integer_list (a list of positive integers), boolean. -#}
 {% macro known_vars() -%}
     {{ return({
         'raw_schema': 'identifier',
@@ -15,7 +15,7 @@
         'max_id_length': 'integer',
         'event_time_min': 'timestamp',
         'event_time_max_ahead_hours': 'integer',
-        'incremental_lookback_hours': 'integer',
+        'ingestion_lookback_minutes': 'integer',
         'rephrase_similarity_threshold': 'number',
         'satisfaction_quick_resolution_max_turns': 'integer',
         'satisfaction_quick_resolution_signal': 'number',
@@ -27,5 +27,9 @@
         'completion_drop_alert_points': 'number',
         'alert_min_conversations': 'integer',
         'summary_window_days': 'integer_list',
+        'enable_examples': 'boolean',
+        'days': 'integer',
+        'time_spine_start_date': 'timestamp',
+        'time_spine_end_date': 'timestamp',
     }) }}
 {%- endmacro %}

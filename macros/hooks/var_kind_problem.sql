@@ -34,6 +34,10 @@
                 {{ return(problem) }}
             {%- endif -%}
         {%- endfor -%}
+    {%- elif kind == 'boolean' -%}
+        {%- if value is not boolean and text | lower not in ('true', 'false') -%}
+            {{ return('expected true or false') }}
+        {%- endif -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error('unknown var kind ' ~ kind) }}
     {%- endif -%}

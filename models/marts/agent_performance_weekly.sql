@@ -76,7 +76,7 @@ alerts_raised as (
             and previous_total_conversations >= {{ var('alert_min_conversations', 20) }},
             false
         ) as completion_rate_alert,
-        {{ conversation_analytics.staged_watermark() }} as staged_at
+        {{ conversation_analytics.staged_watermark() }} as staged_batch
     from weeks_compared
 
 )

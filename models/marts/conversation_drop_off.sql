@@ -31,7 +31,7 @@ reach_counted as (
         abandons_counted.abandon_turn,
         abandons_counted.abandon_count,
         count(conversations.conversation_id) as conversations_reaching_turn,
-        {{ conversation_analytics.staged_watermark() }} as staged_at
+        {{ conversation_analytics.staged_watermark() }} as staged_batch
     from abandons_counted
     left join conversations
         on

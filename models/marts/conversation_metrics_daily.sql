@@ -14,7 +14,7 @@ daily_metrics as (
         agent_id,
         channel,
         {{ conversation_analytics.conversation_rate_aggregates() }},
-        {{ conversation_analytics.staged_watermark() }} as staged_at
+        {{ conversation_analytics.staged_watermark() }} as staged_batch
     from conversations
     group by started_date, agent_id, channel
 

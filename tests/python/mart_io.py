@@ -48,9 +48,16 @@ STAGING_RELATIONS = ("stg_conversation_events", "conversation_events_rejected")
 
 FLOAT_TOLERANCE = 1e-9
 
-# Columns that record the build, not the data (`staged_at`: when the dbt run
-# that wrote the row started), so no two builds share them.
-RUN_METADATA_COLUMNS = frozenset({"staged_at"})
+# Columns that record the build, not the data: the staging batch a row was
+# computed in, the ingestion bookkeeping of staging. No two builds share them.
+RUN_METADATA_COLUMNS = frozenset(
+    {
+        "staged_batch",
+        "loaded_at",
+        "replaced_conversation_id",
+        "replaced_event_at",
+    }
+)
 
 
 def data_columns(columns: Iterable[str]) -> list[str]:

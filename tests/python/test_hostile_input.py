@@ -228,7 +228,7 @@ HOSTILE_VARS: dict[str, Any] = {
     "inactivity_timeout_minutes": INJECTION,
     "max_id_length": INJECTION,
     "event_time_max_ahead_hours": INJECTION,
-    "incremental_lookback_hours": INJECTION,
+    "ingestion_lookback_minutes": INJECTION,
     "rephrase_similarity_threshold": INJECTION,
     "satisfaction_quick_resolution_max_turns": INJECTION,
     "satisfaction_quick_resolution_signal": INJECTION,
@@ -240,6 +240,10 @@ HOSTILE_VARS: dict[str, Any] = {
     "completion_drop_alert_points": INJECTION,
     "alert_min_conversations": INJECTION,
     "summary_window_days": ["7); create table injected (x int); --"],
+    "enable_examples": "true); create table injected (x int); --",
+    "days": INJECTION,
+    "time_spine_start_date": "2020-01-01'; create table injected (x int); --",
+    "time_spine_end_date": "2036-01-01'; create table injected (x int); --",
 }
 
 

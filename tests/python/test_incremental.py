@@ -37,9 +37,9 @@ MARTS = (
     "conversation_summary",
     "abandon_turns_top",
 )
-# Where a row was staged from is bookkeeping, not a result: a full refresh
-# and an incremental history stamp different run times.
-BOOKKEEPING_COLUMNS = {"staged_at"}
+# Which batch computed a row is bookkeeping, not a result: a full refresh
+# and an incremental history number their batches differently.
+BOOKKEEPING_COLUMNS = {"staged_batch"}
 
 
 def arrival_batches(

@@ -32,6 +32,17 @@ def test_known_vars_are_the_vars_dbt_project_declares() -> None:
     assert sorted(_known_vars()) == sorted(declared)
 
 
+def test_every_var_the_project_reads_is_a_known_var() -> None:
+    """A var read anywhere (models, macros, tests, analyses) but missing from
+    known_vars would make check_vars refuse it."""
+    read: set[str] = set()
+    for folder in ("models", "macros", "tests", "analyses"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix in (".sql", ".yml"):
+                read |= set(re.findall(r"var\(\s*['\"]([a-z_]+)['\"]", path.read_text()))
+    assert sorted(read - set(_known_vars())) == []
+
+
 def test_every_known_var_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in _known_vars() if f"`{name}`" not in readme]

@@ -70,7 +70,7 @@ outcomes_scored as (
         conversations.started_at,
         conversations.last_event_at,
         conversations.completed_at,
-        conversations.staged_at
+        conversations.staged_batch
     from conversations
     cross join as_of
 

@@ -7,7 +7,7 @@ events as (
     select * from {{ ref('stg_conversation_events') }}
     {{ conversation_analytics.incremental_by_changed_conversations(indexes=[
         {'columns': ['conversation_id'], 'unique': true},
-        {'columns': ['staged_at']},
+        {'columns': ['staged_batch']},
     ]) }}
 
 ),
@@ -51,8 +51,7 @@ events_aggregated as (
         min(case when event_type = 'started' then event_at end) as first_started_at,
         min(event_at) as first_event_at,
         max(event_at) as last_event_at,
-        max(case when event_type = 'completed' then event_at end) as completed_at,
-        max(staged_at) as staged_at
+        max(case when event_type = 'completed' then event_at end) as completed_at
     from events
     group by conversation_id
 
@@ -84,7 +83,9 @@ rolled_up as (
         coalesce(first_started_at, first_event_at) as started_at,
         last_event_at,
         completed_at,
-        staged_at
+        -- Every conversation computed in this run carries this run's
+        -- batch, the watermark the marts resume from.
+        {{ conversation_analytics.current_staged_batch() }} as staged_batch
     from events_aggregated
 
 )

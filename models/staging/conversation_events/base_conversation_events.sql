@@ -3,8 +3,20 @@
 {%- set max_id_length = var('max_id_length', 512) | int -%}
 {%- set earliest = var('event_time_min', '2000-01-01 00:00:00') -%}
 {%- set max_ahead_hours = var('event_time_max_ahead_hours', 24) | int -%}
-{#- The warehouse's clock, not the dbt host's, as UTC wall-clock time. -#}
-{%- set latest = conversation_analytics.zoned_timestamp_to_utc(dbt.current_timestamp()) -%}
+{#- When the row landed: the ingestion-time column when the raw table has
+    one (its time is the warehouse's), else null. -#}
+{%- if 'loaded_at' in column_types -%}
+    {%- set loaded_at = conversation_analytics.timestamp_to_utc(
+        'loaded_at', column_types.get('loaded_at')
+    ) -%}
+{%- else -%}
+    {%- set loaded_at = 'cast(null as ' ~ dbt.type_timestamp() ~ ')' -%}
+{%- endif -%}
+{#- The latest plausible time is measured from when the row landed, so a
+    row's verdict never changes; without the ingestion-time column, from
+    the warehouse's clock now (never the dbt host's). -#}
+{%- set now = conversation_analytics.zoned_timestamp_to_utc(dbt.current_timestamp()) -%}
+{%- set latest = 'coalesce(loaded_at, ' ~ now ~ ')' -%}
 
 with
 
@@ -28,7 +40,8 @@ typed as (
         ) }} as metadata_json,
         {{ conversation_analytics.timestamp_to_utc(
             adapter.quote('timestamp'), column_types.get('timestamp')
-        ) }} as event_at
+        ) }} as event_at,
+        {{ loaded_at }} as loaded_at
     from raw_events
 
 ),

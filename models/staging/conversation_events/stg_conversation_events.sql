@@ -20,12 +20,27 @@
     'is_exact_repeat',
 ] -%}
 
-{#- The columns of this model, in order (staged_at comes last). -#}
+{#- The columns this model compares copies on and writes, in order; the
+    bookkeeping columns (batch, replaced copy) come after them. -#}
 {%- set stg_columns = (
     ['event_id', 'conversation_id', 'user_id', 'event_type']
     + metadata_keys
-    + ['has_invalid_metadata', 'event_at', 'is_rephrase']
+    + ['has_invalid_metadata', 'event_at', 'is_rephrase', 'metadata_hash', 'loaded_at']
 ) -%}
+
+{#- Incremental runs read the raw rows loaded since the latest ingestion
+    time staged, less var('ingestion_lookback_minutes') for loads that
+    commit out of order; a raw table without the ingestion-time column is
+    read whole (exact, and slower). Either way every copy read competes
+    with the staged copy of its id under the full build's order, so the
+    earliest copy wins whatever the arrival order. -#}
+{%- set raw_table = api.Relation.create(
+    database=target.database,
+    schema=var('raw_schema', 'raw'),
+    identifier='conversation_events',
+) -%}
+{%- set raw_column_types = conversation_analytics.source_column_types(raw_table) -%}
+{%- set has_ingestion_time = 'loaded_at' in raw_column_types -%}
 
 {{ config(
     materialized='incremental',
@@ -35,7 +50,7 @@
     indexes=[
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['conversation_id']},
-        {'columns': ['staged_at']},
+        {'columns': ['staged_batch']},
     ] if target.type == 'postgres' else [],
 ) }}
 
@@ -46,17 +61,30 @@ valid_events as (
     select raw_events.* from {{ ref('base_conversation_events') }} as raw_events
     where
         raw_events.rejection_reason is null
-    {% if is_incremental() -%}
-    -- New ids, however late they arrive, and the copies in the lookback
-    -- window, which may be earlier copies of ids already staged.
-    and (
-        raw_events.event_at >= {{ conversation_analytics.lookback_cutoff() }}
-        or not exists (
-            select 1 from {{ this }} as staged
-            where staged.event_id = raw_events.event_id
+    {%- if is_incremental() and has_ingestion_time %}
+        and raw_events.loaded_at > (
+            select {{ dbt.dateadd(
+                'minute',
+                -1 * var('ingestion_lookback_minutes', 60) | int,
+                'coalesce(max(staged.loaded_at), '
+                ~ "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ '))'
+            ) }}
+            from {{ this }} as staged
         )
-    )
     {%- endif %}
+
+),
+
+copies_hashed as (
+
+    -- The metadata's hash breaks the last ties between copies, here and
+    -- when a new copy meets the staged one, so both choose alike.
+    select
+        *,
+        case
+            when metadata_text is not null then {{ dbt.hash('metadata_text') }}
+        end as metadata_hash
+    from valid_events
 
 ),
 
@@ -73,9 +101,9 @@ copies_ranked as (
                 conversation_id,
                 event_type,
                 user_id nulls last,
-                metadata_text nulls last
+                metadata_hash nulls last
         ) as copy_rank
-    from valid_events
+    from copies_hashed
 
 ),
 
@@ -94,6 +122,8 @@ metadata_checked as (
         user_id,
         event_type,
         event_at,
+        metadata_hash,
+        loaded_at,
         -- Present but not a JSON object (unparseable text, an array, a
         -- scalar). A JSON null counts as absent, like SQL null.
         coalesce(
@@ -148,7 +178,9 @@ metadata_extracted as (
         {{ boolean(value(fields, metadata_keys, 'is_exact_repeat', 'boolean')) }}
             as is_exact_repeat,
         has_invalid_metadata,
-        event_at
+        event_at,
+        metadata_hash,
+        loaded_at
     from metadata_checked
 
 ),
@@ -181,7 +213,8 @@ copies_already_staged as (
 copies_compared as (
 
     -- A copy staged by an earlier run competes with the new ones under the
-    -- same order; on a full tie the staged copy stays, so reruns never flip.
+    -- full build's order; on a full tie the staged copy stays, so reruns
+    -- never flip.
     select
         candidates.*,
         row_number() over (
@@ -191,6 +224,7 @@ copies_compared as (
                 candidates.conversation_id asc,
                 candidates.event_type asc,
                 candidates.user_id asc nulls last,
+                candidates.metadata_hash asc nulls last,
                 candidates.is_already_staged desc
         ) as staged_rank
     from (
@@ -209,10 +243,26 @@ copies_compared as (
 
 new_events as (
 
-    -- Only events that are new or replace a staged copy are written.
-    select {{ stg_columns | join(', ') }}
-    from copies_compared
-    where staged_rank = 1 and is_already_staged = 0
+    -- Only events that are new or replace a staged copy are written; a
+    -- replacement records where and when the copy it replaces was, so the
+    -- conversation and the day that lose the event are rebuilt too.
+    select
+        {% for column in stg_columns -%}
+        winners.{{ column }},
+        {% endfor -%}
+        replaced.conversation_id as replaced_conversation_id,
+        replaced.event_at as replaced_event_at
+    from copies_compared as winners
+    left join copies_already_staged as replaced
+        on winners.event_id = replaced.event_id
+    where winners.staged_rank = 1 and winners.is_already_staged = 0
+
+),
+
+batch_numbered as (
+
+    select coalesce(max(staged_batch), 0) + 1 as staged_batch
+    from {{ this }}
 
 ),
 
@@ -220,7 +270,29 @@ new_events as (
 
 new_events as (
 
-    select * from rephrases_flagged
+    select
+        *,
+        cast(null as {{ dbt.type_string() }}) as replaced_conversation_id,
+        cast(null as {{ dbt.type_timestamp() }}) as replaced_event_at
+    from rephrases_flagged
+
+),
+
+batch_numbered as (
+
+    -- A full build goes on from the batch numbers of the table it
+    -- replaces, so models downstream that were not rebuilt with it still
+    -- see every event as new.
+    {%- set previous = adapter.get_relation(this.database, this.schema, this.identifier)
+        if execute and this is not none else none %}
+    {%- set previous_columns = adapter.get_columns_in_relation(previous)
+        | map(attribute='name') | map('lower') | list if previous else [] %}
+    {%- if 'staged_batch' in previous_columns %}
+    select coalesce(max(staged_batch), 0) + 1 as staged_batch
+    from {{ previous }}
+    {%- else %}
+    select 1 as staged_batch
+    {%- endif %}
 
 ),
 
@@ -228,10 +300,13 @@ new_events as (
 
 events_stamped as (
 
+    -- The batch number is the watermark models downstream resume from:
+    -- it comes from this table, never from a clock.
     select
-        *,
-        {{ conversation_analytics.run_started_timestamp() }} as staged_at
+        new_events.*,
+        cast(batch_numbered.staged_batch as {{ dbt.type_bigint() }}) as staged_batch
     from new_events
+    cross join batch_numbered
 
 )
 
