@@ -1,5 +1,34 @@
-{#- Trimmed text, with blank or all-space text as null (the event contract,
-    docs/event-contract.md: blank counts as missing). -#}
+{#- Text with surrounding Unicode whitespace removed, and empty or
+    all-whitespace text as null (the event contract,
+    docs/event-contract.md: blank counts as missing). One rule on every
+    target: space, tab, newline, carriage return, vertical tab, form feed,
+    U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
+    U+3000 and the byte order mark U+FEFF. -#}
 {% macro clean_text(text_expr) -%}
-    nullif(trim(cast({{ text_expr }} as {{ dbt.type_string() }})), '')
+    {{ return(adapter.dispatch('clean_text', 'conversation_analytics')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__clean_text(text_expr) -%}
+    {{ conversation_analytics.adapter_not_supported('clean_text') }}
+{%- endmacro %}
+
+{#- PostgreSQL's regular expressions spell a character \uXXXX (the
+    database encoding must be UTF8, as initdb's default is). -#}
+{% macro postgres__clean_text(text_expr) -%}
+    {%- set space = '[ \\t\\n\\r\\v\\f\\u0085\\u00a0\\u1680\\u2000-\\u200a'
+        ~ '\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]' -%}
+    nullif(regexp_replace(
+        cast({{ text_expr }} as {{ dbt.type_string() }}),
+        '^{{ space }}+|{{ space }}+$', '', 'g'
+    ), '')
+{%- endmacro %}
+
+{#- DuckDB's regular expressions (RE2) spell a character \x{XXXX}. -#}
+{% macro duckdb__clean_text(text_expr) -%}
+    {%- set space = '[ \\t\\n\\r\\v\\f\\x{0085}\\x{00a0}\\x{1680}\\x{2000}-\\x{200a}'
+        ~ '\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}]' -%}
+    nullif(regexp_replace(
+        cast({{ text_expr }} as {{ dbt.type_string() }}),
+        '^{{ space }}+|{{ space }}+$', '', 'g'
+    ), '')
 {%- endmacro %}

@@ -182,11 +182,21 @@ def as_raw_row(row: Any) -> RawRow:
     )
 
 
+# The whitespace the event contract trims: space, tab, newline, carriage
+# return, vertical tab, form feed, U+0085, U+00A0, U+1680, U+2000-U+200A,
+# U+2028, U+2029, U+202F, U+205F, U+3000 and the byte order mark U+FEFF.
+WHITESPACE = (
+    " \t\n\r\v\f\u0085\u00a0\u1680"
+    + "".join(chr(code) for code in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
 def clean_text(value: Any) -> str | None:
-    """Trimmed of surrounding spaces; blank is missing."""
+    """Trimmed of surrounding whitespace (WHITESPACE); blank is missing."""
     if value is None:
         return None
-    text = str(value).strip(" ")
+    text = str(value).strip(WHITESPACE)
     return text or None
 
 
