@@ -2,11 +2,13 @@
 
 The project ships `profiles.example.yml`; when `DBT_PROFILES_DIR` is not set,
 it is copied to `<project>/.dbt/profiles.yml` so nobody has to copy a profile
-by hand. Connection settings come from the environment (see the example).
+by hand (and never over a profile someone edited). Connection settings come
+from the environment (see the example).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -42,8 +44,40 @@ def find_project_dir(start: Path | None = None) -> Path:
     )
 
 
+# The first line of a generated profiles.yml: the hash of the rest, so a file
+# nobody edited since it was written can be brought up to date, and any other
+# file is left alone.
+PROFILE_MARKER = "# Generated from profiles.example.yml by conversation_analytics, sha256 "
+
+
+def _generated_profile(example: bytes) -> bytes:
+    """profiles.yml as generated from the example's bytes: the marker line
+    with the hash of the example, then the example."""
+    digest = hashlib.sha256(example).hexdigest()
+    note = "; edit this file and it is never overwritten again"
+    return f"{PROFILE_MARKER}{digest}{note}\n".encode() + example
+
+
+def _is_unmodified_generated(text: bytes, example: bytes) -> bool:
+    """True when `text` is a generated profile nobody edited since (of this
+    example or an earlier one), or a plain copy of the current example."""
+    if text == example:
+        return True
+    first, newline, rest = text.partition(b"\n")
+    if not newline or not first.startswith(PROFILE_MARKER.encode()):
+        return False
+    digest = first[len(PROFILE_MARKER):].split(b";", 1)[0].strip()
+    return digest == hashlib.sha256(rest).hexdigest().encode()
+
+
 def ensure_profiles_dir(project_dir: Path) -> Path:
-    """The folder holding profiles.yml, creating it from the example if needed."""
+    """The folder holding profiles.yml, creating it from the example if needed.
+
+    `DBT_PROFILES_DIR` holding a profiles.yml is used as it is. Otherwise
+    `<project>/.dbt/profiles.yml` (or the one in `DBT_PROFILES_DIR`) is
+    written when absent, or rewritten from a changed example when it is
+    still the unmodified file an earlier run generated; a profile anyone
+    edited is never overwritten."""
     env = os.environ.get("DBT_PROFILES_DIR")
     if env and (Path(env) / "profiles.yml").is_file():
         return Path(env)
@@ -53,8 +87,11 @@ def ensure_profiles_dir(project_dir: Path) -> Path:
         raise DbtError(f"{example} is missing: cannot make a dbt profile")
     folder.mkdir(parents=True, exist_ok=True)
     profile = folder / "profiles.yml"
-    wanted = example.read_bytes()
-    if not profile.is_file() or profile.read_bytes() != wanted:
+    wanted = _generated_profile(example.read_bytes())
+    current = profile.read_bytes() if profile.is_file() else None
+    if current is None or (
+        current != wanted and _is_unmodified_generated(current, example.read_bytes())
+    ):
         # Write beside it and rename into place: dbt runs started at the same
         # time never read a half-written profile.
         partial = folder / f".profiles.yml.{os.getpid()}.tmp"
