@@ -322,12 +322,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# Characters JSON may hold as they are but a <script> element or a JavaScript
+# parser may not: `<` and `>` (no `</script>`, `<!--` or `<script` can end or
+# change the element), `&`, and the line and paragraph separators.
+_SCRIPT_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def script_json(value: Any) -> str:
+    """`value` as JSON safe inside an HTML <script> element: the same JSON,
+    with the characters of _SCRIPT_UNSAFE written as \\u escapes."""
+    text = json.dumps(value, default=_json_default)
+    return text.translate(str.maketrans(_SCRIPT_UNSAFE))
+
+
 def render_html(data: DashboardData) -> str:
     """The page: one HTML document, every asset inline."""
     window = describe_window(data.window)
-    # The figures as JSON for anyone scripting against the page; `</` is
-    # escaped so the data cannot close the script element.
-    payload = json.dumps(asdict(data), default=_json_default).replace("</", "<\\/")
+    # The figures as JSON for anyone scripting against the page, escaped so
+    # no value can close or change the script element.
+    payload = script_json(asdict(data))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
