@@ -3,11 +3,19 @@ while nobody has edited it, and never overwritten once someone has."""
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conversation_analytics.warehouse.dbt_runner import PROFILE_MARKER, ensure_profiles_dir
+from conversation_analytics.warehouse.dbt_runner import (
+    EARLIER_EXAMPLES,
+    PROFILE_MARKER,
+    ensure_profiles_dir,
+)
+
+REPO = Path(__file__).resolve().parents[2]
 
 EXAMPLE = "conversation_analytics:\n  target: duckdb\n"
 NEWER = "conversation_analytics:\n  target: duckdb\n  # a new setting\n"
@@ -42,6 +50,18 @@ def test_a_plain_copy_of_the_example_is_taken_over(project: Path) -> None:
     (project / ".dbt" / "profiles.yml").write_text(EXAMPLE)
     ensure_profiles_dir(project)
     assert _profile(project).startswith(PROFILE_MARKER)
+
+
+def test_a_plain_copy_of_an_earlier_release_s_example_is_taken_over(project: Path) -> None:
+    earlier = subprocess.run(
+        ["git", "-C", str(REPO), "show", "391a991:profiles.example.yml"],
+        check=True, capture_output=True,
+    ).stdout
+    assert hashlib.sha256(earlier).hexdigest() in EARLIER_EXAMPLES
+    (project / ".dbt").mkdir()
+    (project / ".dbt" / "profiles.yml").write_bytes(earlier)
+    ensure_profiles_dir(project)
+    assert _profile(project).startswith(PROFILE_MARKER) and _profile(project).endswith(EXAMPLE)
 
 
 @pytest.mark.parametrize("edit", ["body", "marker", "no-marker"])
