@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 from psycopg.conninfo import conninfo_to_dict
 
-import conversation_analytics.tracker as tracker_package
+import conversation_analytics.benchmarks as benchmarks_package
 from conversation_analytics import cli as cli_module
 from conversation_analytics.cli import cli, main
 from conversation_analytics.presentation.report import build_report
@@ -243,7 +243,7 @@ def test_bench_tracker_passes_its_arguments_through(monkeypatch: pytest.MonkeyPa
 
     fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, BENCH_MODULE, fake)
-    monkeypatch.setattr(tracker_package, "bench", fake, raising=False)
+    monkeypatch.setattr(benchmarks_package, "tracker", fake, raising=False)
     result = invoke(["bench-tracker", "--events", "10", "--help", "-x"])
     assert result.exit_code == 3
     assert received == [["--events", "10", "--help", "-x"]]
@@ -251,7 +251,7 @@ def test_bench_tracker_passes_its_arguments_through(monkeypatch: pytest.MonkeyPa
 
 def test_bench_tracker_says_when_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, BENCH_MODULE, None)
-    monkeypatch.delattr(tracker_package, "bench", raising=False)
+    monkeypatch.delattr(benchmarks_package, "tracker", raising=False)
     assert_fails_cleanly(invoke(["bench-tracker"]), 1, "tracker benchmark is not available")
 
 
