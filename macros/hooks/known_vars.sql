@@ -4,12 +4,14 @@
     given on the command line, so a misspelt var fails the run instead of
     being ignored, and any value not of its kind, so no var can carry SQL.
 
-    Kinds: identifier (a schema name), timestamp ('YYYY-MM-DD[ HH:MM[:SS[.f]]]',
+    Kinds: identifier (a schema name; identifier_or_null also takes null,
+    for a role name that may be unset), timestamp ('YYYY-MM-DD[ HH:MM[:SS[.f]]]',
     UTC; timestamp_or_null also takes null), number, integer (>= 0),
     integer_list (a list of positive integers), boolean. -#}
 {% macro known_vars() -%}
     {{ return({
         'raw_schema': 'identifier',
+        'bi_reader_role': 'identifier_or_null',
         'as_of': 'timestamp_or_null',
         'inactivity_timeout_minutes': 'integer',
         'max_id_length': 'integer',

@@ -5,9 +5,11 @@
     {%- set number = '-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?' -%}
     {%- set moment = '[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?' -%}
     {%- set text = value | string -%}
-    {%- if kind == 'identifier' -%}
-        {%- if value is not string or not re.fullmatch('[A-Za-z_][A-Za-z0-9_]{0,62}', value) -%}
-            {{ return('expected a schema name (letters, digits and underscores, at most 63)') }}
+    {%- if kind in ('identifier', 'identifier_or_null') -%}
+        {%- if value is none and kind == 'identifier_or_null' -%}
+            {{ return('') }}
+        {%- elif value is not string or not re.fullmatch('[A-Za-z_][A-Za-z0-9_]{0,62}', value) -%}
+            {{ return('expected a name (letters, digits and underscores, at most 63)') }}
         {%- endif -%}
     {%- elif kind in ('timestamp', 'timestamp_or_null') -%}
         {%- if value is none and kind == 'timestamp_or_null' -%}

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -322,6 +322,22 @@ def _require_raw_table(target: str, raw_schema: str, duckdb_path: Path) -> None:
         )
 
 
+def _lock_timeout_hint(began: float) -> str:
+    """One line when the run that just failed hit PostgreSQL's lock timeout
+    (its run_results.json says so), else ''."""
+    with suppress(OSError, ValueError, dbt_runner.DbtError):
+        results = (
+            dbt_runner.find_project_dir() / os.environ.get("DBT_TARGET_PATH", "target")
+        ) / "run_results.json"
+        if results.stat().st_mtime >= began and "due to lock timeout" in results.read_text():
+            return (
+                "\nhint: another session (a BI query, another run) held a lock on a "
+                "relation this run rebuilds for longer than CA_PG_LOCK_TIMEOUT (default "
+                "60s): retry when it ends, or raise CA_PG_LOCK_TIMEOUT"
+            )
+    return ""
+
+
 def _run_build(
     target: str,
     duckdb_path: Path,
@@ -329,6 +345,7 @@ def _run_build(
     extra: list[str],
     variables: dict[str, Any],
 ) -> None:
+    began = time.time()
     try:
         dbt_runner.run_dbt(
             ["build", *extra],
@@ -340,6 +357,7 @@ def _run_build(
         raise click.ClickException(
             f"{_one_line(exc)}: see dbt's output above for the failing model or test, "
             "fix it, then run `conversation-analytics build` again"
+            + (_lock_timeout_hint(began) if target == "postgres" else "")
         ) from None
 
 

@@ -223,6 +223,7 @@ INJECTION = "1; create table injected (x int); --"
 # were rendered as it is.
 HOSTILE_VARS: dict[str, Any] = {
     "raw_schema": 'raw"; create table injected (x int); --',
+    "bi_reader_role": 'bi"; create table injected (x int); --',
     "as_of": "2026-11-01'; create table injected (x int); --",
     "event_time_min": "2000-01-01' or 1=1; create table injected (x int); --",
     "inactivity_timeout_minutes": INJECTION,
