@@ -18,6 +18,8 @@
         'event_time_min': 'timestamp',
         'event_time_max_ahead_hours': 'integer',
         'ingestion_lookback_minutes': 'integer',
+        'quarantine_warn_share': 'number',
+        'late_arrival_warn_hours': 'integer',
         'rephrase_similarity_threshold': 'number',
         'satisfaction_quick_resolution_max_turns': 'integer',
         'satisfaction_quick_resolution_signal': 'number',

@@ -230,6 +230,8 @@ HOSTILE_VARS: dict[str, Any] = {
     "max_id_length": INJECTION,
     "event_time_max_ahead_hours": INJECTION,
     "ingestion_lookback_minutes": INJECTION,
+    "quarantine_warn_share": INJECTION,
+    "late_arrival_warn_hours": INJECTION,
     "rephrase_similarity_threshold": INJECTION,
     "satisfaction_quick_resolution_max_turns": INJECTION,
     "satisfaction_quick_resolution_signal": INJECTION,
