@@ -74,16 +74,21 @@ def test_mart_is_identical_on_both(builds: tuple[Built, Built], mart: str) -> No
     assert not problems, "\n".join(problems)
 
 
-def test_staged_events_are_identical_on_both(pair: tuple[Snapshot, Snapshot]) -> None:
-    duckdb_table, postgres_table = (s["stg_conversation_events"] for s in pair)
+def test_staged_events_are_identical_on_both(builds: tuple[Built, Built]) -> None:
+    duckdb_table, postgres_table = (b.snapshot["stg_conversation_events"] for b in builds)
     assert len(duckdb_table.rows) == len(postgres_table.rows) > 0
     assert duckdb_table.columns == postgres_table.columns
+    columns = mart_io.data_columns(postgres_table.columns)
+    if builds[0].case.metadata_type == "json":
+        # metadata_hash hashes the raw metadata as each warehouse prints it
+        # (jsonb normalises spacing and key order): equal only for text.
+        columns = [c for c in columns if c != "metadata_hash"]
     problems = mart_io.compare_rows(
         "stg_conversation_events",
         postgres_table.rows,
         duckdb_table.rows,
         ("event_id",),
-        mart_io.data_columns(postgres_table.columns),
+        columns,
     )
     assert not problems, "\n".join(problems)
 
