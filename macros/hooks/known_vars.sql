@@ -7,7 +7,7 @@
     Kinds: identifier (a schema name; identifier_or_null also takes null,
     for a role name that may be unset), timestamp ('YYYY-MM-DD[ HH:MM[:SS[.f]]]',
     UTC; timestamp_or_null also takes null), number, integer (>= 0),
-    integer_list (a list of positive integers), boolean. -#}
+    integer_list (a list of positive integers), boolean, date ('YYYY-MM-DD'). -#}
 {% macro known_vars() -%}
     {{ return({
         'raw_schema': 'identifier',
@@ -33,7 +33,7 @@
         'summary_window_days': 'integer_list',
         'enable_examples': 'boolean',
         'days': 'integer',
-        'time_spine_start_date': 'timestamp',
-        'time_spine_end_date': 'timestamp',
+        'time_spine_start_date': 'date',
+        'time_spine_end_date': 'date',
     }) }}
 {%- endmacro %}

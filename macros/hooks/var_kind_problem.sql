@@ -36,6 +36,11 @@
                 {{ return(problem) }}
             {%- endif -%}
         {%- endfor -%}
+    {%- elif kind == 'date' -%}
+        {%- if value is none or value is boolean or value is number
+            or not re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
+            {{ return("expected a date such as '2026-11-01'") }}
+        {%- endif -%}
     {%- elif kind == 'boolean' -%}
         {%- if value is not boolean and text | lower not in ('true', 'false') -%}
             {{ return('expected true or false') }}
