@@ -59,8 +59,11 @@ def test_rejection_reasons_take_the_first_that_applies() -> None:
         row("a", " ", None, None),
         row("b", "c", "bogus", None),
         row("c", "c", "", T0),
-        row("d", "c", "\tstarted", T0),
+        # A zero-width space is not whitespace: not trimmed.
+        row("d", "c", "\u200bstarted", T0),
         row("e", "c", " Started ", T0 - timedelta(hours=1)),
+        # Tab, no-break space and ideographic space are.
+        row("\u00a0f\t", "c", "\tstarted\u3000", T0),
     ]
     reference = compute(rows)
     assert [r["rejection_reason"] for r in reference.rejected] == [
@@ -71,7 +74,10 @@ def test_rejection_reasons_take_the_first_that_applies() -> None:
         "unknown_event_type",
         "unknown_event_type",
     ]
-    assert [(e["event_id"], e["event_type"]) for e in reference.staged] == [("e", "started")]
+    assert sorted((e["event_id"], e["event_type"]) for e in reference.staged) == [
+        ("e", "started"),
+        ("f", "started"),
+    ]
 
 
 def test_copies_of_an_id_keep_the_earliest_and_an_invalid_copy_is_rejected() -> None:
