@@ -2,7 +2,8 @@
 its schemas exist, the BI role (var bi_reader_role) reads every mart and
 semantic-layer table and nothing else, after an incremental run and after
 --full-refresh, and a lock held by another session makes the build fail
-within CA_PG_LOCK_TIMEOUT with one clear line instead of hanging.
+within CA_PG_LOCK_TIMEOUT with one clear line instead of hanging, and a run
+started while another holds the project lock stops with one line.
 
 Few full builds (each takes the better part of a minute): the module's
 tests share one database and run in order.
@@ -170,3 +171,29 @@ def test_a_timeout_that_is_not_a_duration_stops_the_run(roles: Roles) -> None:
         pytest.raises(dbt_runner.DbtError, match="CA_PG_LOCK_TIMEOUT is 1s; drop table x"),
     ):
         dbt_runner.run_dbt(["build", "--select", "conversation_event_types"], target="postgres")
+
+
+def test_a_run_while_another_holds_the_project_lock_stops_with_one_line(roles: Roles) -> None:
+    lock = "analytics.ca_run_lock"
+    with psycopg.connect(roles.conninfo, autocommit=True) as admin:
+        # Every build so far released the lock it took.
+        assert admin.execute(f"select count(*) from {lock}").fetchone() == (0,)
+        admin.execute(f"insert into {lock} values (1, 'another-run', now() - interval '5 min')")
+    with (
+        dbt_runner.environment(roles.env()),
+        pytest.raises(
+            dbt_runner.DbtError,
+            match=r"another dbt run holds the project lock since \d{4}-\d\d-\d\d "
+            r"\d\d:\d\d:\d\d UTC \(invocation another-run\); retry later",
+        ),
+    ):
+        dbt_runner.run_dbt(["build", "--select", "conversation_event_types"], target="postgres")
+    with psycopg.connect(roles.conninfo, autocommit=True) as admin:
+        assert admin.execute(f"select invocation_id from {lock}").fetchall() == [("another-run",)]
+        # A lock older than CA_PG_RUN_LOCK_STALE_MINUTES was left by a run
+        # that died: the next run takes it over and releases it at its end.
+        admin.execute(f"update {lock} set started_at = now() - interval '2 hours'")
+    with dbt_runner.environment(roles.env(CA_PG_RUN_LOCK_STALE_MINUTES="60")):
+        dbt_runner.run_dbt(["build", "--select", "conversation_event_types"], target="postgres")
+    with psycopg.connect(roles.conninfo, autocommit=True) as admin:
+        assert admin.execute(f"select count(*) from {lock}").fetchone() == (0,)
