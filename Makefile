@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-.dbt/profiles.yml: profiles.example.yml
-	mkdir -p .dbt && cp profiles.example.yml $@
+# Generated from the example, never over a profile someone edited (the
+# command line applies the same rule on every run).
+.dbt/profiles.yml: profiles.example.yml $(STAMP)
+	env -u DBT_PROFILES_DIR $(BIN)/python -c 'from pathlib import Path; from conversation_analytics.warehouse.dbt_runner import ensure_profiles_dir; ensure_profiles_dir(Path.cwd())'
 
 install: $(STAMP) .dbt/profiles.yml  ## Create .venv and install the project.
 
