@@ -3,12 +3,12 @@
     with the vars if yours starts earlier or runs later. The day count is
     worked out here, so compiling needs no query. -#}
 {%- for name in ('time_spine_start_date', 'time_spine_end_date') -%}
-    {%- set problem = conversation_analytics.var_kind_problem(var(name, none), 'date') -%}
-    {%- if problem -%}
-        {{ exceptions.raise_compiler_error(
-            'var ' ~ name ~ ' is ' ~ (var(name, none) | string)[:80] ~ ': ' ~ problem
-        ) }}
-    {%- endif -%}
+{%- set problem = conversation_analytics.var_kind_problem(var(name, none), 'date') -%}
+{%- if problem -%}
+{%- do exceptions.raise_compiler_error(
+    'var ' ~ name ~ ' is ' ~ (var(name, none) | string)[:80] ~ ': ' ~ problem
+) -%}
+{%- endif -%}
 {%- endfor -%}
 {%- set first_day = modules.datetime.date.fromisoformat(
     var('time_spine_start_date', '2020-01-01')

@@ -42,6 +42,22 @@
 {%- set raw_column_types = conversation_analytics.source_column_types(raw_table) -%}
 {%- set has_ingestion_time = 'loaded_at' in raw_column_types -%}
 
+{%- set ingestion_cutoff -%}
+    (
+        select {{ dbt.dateadd(
+            'minute',
+            -1 * var('ingestion_lookback_minutes', 60) | int,
+            'coalesce(max(staged.loaded_at), '
+            ~ "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ '))'
+        ) }}
+        from {{ this }} as staged
+    )
+{%- endset -%}
+{#- Incremental, with the ingestion-time column: only the rows loaded since
+    the cutoff; otherwise every row. -#}
+{%- set newly_loaded = 'raw_events.loaded_at > ' ~ ingestion_cutoff
+    if is_incremental() and has_ingestion_time else '1 = 1' -%}
+
 {{ config(
     materialized='incremental',
     unique_key='event_id',
@@ -61,17 +77,7 @@ valid_events as (
     select raw_events.* from {{ ref('base_conversation_events') }} as raw_events
     where
         raw_events.rejection_reason is null
-    {%- if is_incremental() and has_ingestion_time %}
-        and raw_events.loaded_at > (
-            select {{ dbt.dateadd(
-                'minute',
-                -1 * var('ingestion_lookback_minutes', 60) | int,
-                'coalesce(max(staged.loaded_at), '
-                ~ "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ '))'
-            ) }}
-            from {{ this }} as staged
-        )
-    {%- endif %}
+        and {{ newly_loaded }}
 
 ),
 
