@@ -65,5 +65,13 @@
             ) }}
         {%- endif -%}
     {%- endfor -%}
+    {%- if var('pseudonymize_user_ids', false) is true -%}
+        {%- set key_problem = conversation_analytics.user_id_hmac_key_problem(
+            env_var('CA_USER_ID_HMAC_KEY', '')
+        ) -%}
+        {%- if key_problem -%}
+            {{ exceptions.raise_compiler_error(key_problem) }}
+        {%- endif -%}
+    {%- endif -%}
     select 1
 {%- endmacro %}

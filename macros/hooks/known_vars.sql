@@ -12,6 +12,7 @@
     {{ return({
         'raw_schema': 'identifier',
         'bi_reader_role': 'identifier_or_null',
+        'pseudonymize_user_ids': 'boolean',
         'as_of': 'timestamp_or_null',
         'inactivity_timeout_minutes': 'integer',
         'max_id_length': 'integer',

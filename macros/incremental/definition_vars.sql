@@ -20,5 +20,6 @@
         'max_id_length',
         'event_time_min',
         'event_time_max_ahead_hours',
+        'pseudonymize_user_ids',
     ]) }}
 {%- endmacro %}

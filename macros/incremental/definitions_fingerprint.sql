@@ -5,5 +5,12 @@
     {%- for name in conversation_analytics.definition_vars() -%}
         {%- do parts.append(name ~ '=' ~ (var(name, none) | string)) -%}
     {%- endfor -%}
+    {#- A new pseudonymisation key changes every pseudonym: recorded as a
+        hash of the key, never the key. -#}
+    {%- if var('pseudonymize_user_ids', false) -%}
+        {%- do parts.append('user_id_key_md5=' ~ local_md5(
+            'conversation_analytics user id key: ' ~ env_var('CA_USER_ID_HMAC_KEY', '')
+        )) -%}
+    {%- endif -%}
     {{ return(parts | join(';')) }}
 {%- endmacro %}

@@ -395,6 +395,37 @@ def build(
     click.echo(f"dbt build on {target} passed in {time.perf_counter() - began:.1f} s")
 
 
+@cli.command("erase-user", short_help="Erase users' conversations from raw and every model.")
+@target_option
+@click.argument("user_ids", nargs=-1, required=True, metavar="USER_ID...")
+@raw_schema_option(None)
+@duckdb_path_option
+def erase_user(
+    target: str, user_ids: tuple[str, ...], raw_schema: str | None, duckdb_path: Path
+) -> None:
+    """Delete every event of every conversation each USER_ID took part in
+    from the raw table and staging (dbt run-operation erase_user_events),
+    then rebuild the models without them (dbt build --full-refresh)."""
+    variables: dict[str, Any] = {} if raw_schema is None else {"raw_schema": raw_schema}
+    _require_raw_table(target, str(variables.get("raw_schema", DEFAULT_RAW_SCHEMA)), duckdb_path)
+    for user_id in user_ids:
+        if not user_id.strip():
+            raise click.BadParameter("a user id cannot be blank", param_hint="USER_ID")
+        try:
+            dbt_runner.run_dbt(
+                ["run-operation", "erase_user_events", "--args", json.dumps({"user_id": user_id})],
+                target=target,
+                vars=variables or None,
+                duckdb_file=duckdb_path if target == "duckdb" else None,
+            )
+        except dbt_runner.DbtError as exc:
+            raise click.ClickException(
+                f"{_one_line(exc)}: nothing after that user was erased; run the command again"
+            ) from None
+    _run_build(target, duckdb_path, extra=["--full-refresh"], variables=variables)
+    click.echo(f"erased {len(user_ids)} user(s) on {target}: raw, staging and every model")
+
+
 @cli.command(short_help="Print headline metrics, per agent, and top abandon turns.")
 @target_option
 @click.option(

@@ -16,7 +16,7 @@ outcomes_scored as (
 
     select
         conversations.conversation_id,
-        conversations.user_id,
+        {{ conversation_analytics.pseudonymized_user_id('conversations.user_id') }} as user_id,
         conversations.agent_id,
         conversations.channel,
         {{ conversation_analytics.conversation_outcome(
