@@ -6,7 +6,8 @@
 
     Kinds: identifier (a schema name; identifier_or_null also takes null,
     for a role name that may be unset), timestamp ('YYYY-MM-DD[ HH:MM[:SS[.f]]]',
-    UTC; timestamp_or_null also takes null), number, integer (>= 0),
+    UTC; timestamp_or_null also takes null), number, integer (>= 0;
+    integer_or_null also takes null),
     integer_list (a list of positive integers), boolean, date ('YYYY-MM-DD'). -#}
 {% macro known_vars() -%}
     {{ return({
@@ -19,6 +20,7 @@
         'event_time_min': 'timestamp',
         'event_time_max_ahead_hours': 'integer',
         'ingestion_lookback_minutes': 'integer',
+        'raw_retention_days': 'integer_or_null',
         'quarantine_warn_share': 'number',
         'late_arrival_warn_hours': 'integer',
         'rephrase_similarity_threshold': 'number',

@@ -22,8 +22,10 @@
         {%- if value is none or value is boolean or not re.fullmatch(number, text) -%}
             {{ return('expected a number') }}
         {%- endif -%}
-    {%- elif kind == 'integer' -%}
-        {%- if value is none or value is boolean or not re.fullmatch('[0-9]{1,9}', text) -%}
+    {%- elif kind in ('integer', 'integer_or_null') -%}
+        {%- if value is none and kind == 'integer_or_null' -%}
+            {{ return('') }}
+        {%- elif value is none or value is boolean or not re.fullmatch('[0-9]{1,9}', text) -%}
             {{ return('expected a whole number, 0 or more') }}
         {%- endif -%}
     {%- elif kind == 'integer_list' -%}
