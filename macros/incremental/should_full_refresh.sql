@@ -2,15 +2,27 @@
     and is_incremental() ask, overridden: an incremental model is also
     rebuilt in full when a definition var changed since its last build, so
     a changed rule reaches every stored row, not only the rows a run
-    touches. The log line says why. (dbt uses this override when the
-    project is the root project.) -#}
+    touches. The log line says why. A model configured with
+    full_refresh=false (staging under raw retention: its raw rows may be
+    gone) is never rebuilt, not even then: its stored rows keep the rules
+    they were built with, and the log line says so. (dbt uses this
+    override when the project is the root project.) -#}
 {% macro should_full_refresh() -%}
     {%- set configured = config.get('full_refresh') -%}
+    {%- set is_pinned = configured is not none and not configured -%}
     {%- if configured is none -%}
         {%- set configured = flags.FULL_REFRESH -%}
     {%- endif -%}
     {%- if not configured and model.config.materialized == 'incremental'
         and conversation_analytics.definitions_changed() -%}
+        {%- if is_pinned -%}
+            {%- do log(
+                this ~ ': the definition vars differ from its last build, but it is never'
+                ~ ' rebuilt (full_refresh: false), so its stored rows keep the old rules',
+                info=true
+            ) -%}
+            {{ return(false) }}
+        {%- endif -%}
         {%- do log(
             this ~ ': the definition vars differ from its last build, so it is rebuilt in full',
             info=true

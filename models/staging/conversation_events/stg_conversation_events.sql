@@ -58,11 +58,15 @@
 {%- set newly_loaded = 'raw_events.loaded_at > ' ~ ingestion_cutoff
     if is_incremental() and has_ingestion_time else '1 = 1' -%}
 
+{#- Under raw retention (var raw_retention_days) this table is the record
+    of the events whose raw rows are gone: never rebuilt from raw, neither
+    by --full-refresh nor by a changed definition var (should_full_refresh). -#}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    full_refresh=false if var('raw_retention_days', none) is not none else none,
     indexes=[
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['conversation_id']},
