@@ -1,6 +1,6 @@
 """selectors.yml parses, and its named selections for scheduled runs hold
 what README ("Running on a schedule") says: hourly is everything but the
-whole-table checks, nightly is everything, freshness is the raw source."""
+whole-table checks and the unit tests, nightly is everything, freshness is the raw source."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ WHOLE_TABLE_CHECKS = {
     "assert_daily_metrics_cover_every_conversation",
     "warn_quarantine_share_jumps",
     "warn_late_arriving_events",
+    "warn_first_event_is_not_started",
+    "warn_events_after_terminal_event",
+    "warn_more_than_one_terminal_event",
 }
 
 
@@ -30,6 +33,7 @@ def selections(dbt_scratch: Path) -> dict[str, set[str]]:
         "hourly": _ls("--selector", "hourly"),
         "nightly": _ls("--selector", "nightly"),
         "freshness": _ls("--selector", "freshness"),
+        "unit_tests": _ls("--resource-type", "unit_test"),
         # What `dbt build` acts on: every node but the source.
         "all": _ls() - {"conversation_events.conversation_events"},
     }
@@ -43,7 +47,8 @@ def test_nightly_is_everything(selections: dict[str, set[str]]) -> None:
 def test_hourly_is_everything_but_the_whole_table_checks(
     selections: dict[str, set[str]],
 ) -> None:
-    assert selections["hourly"] == selections["all"] - WHOLE_TABLE_CHECKS
+    assert selections["unit_tests"]
+    assert selections["hourly"] == selections["all"] - WHOLE_TABLE_CHECKS - selections["unit_tests"]
     assert selections["hourly"] >= {"stg_conversation_events", "fct_conversations"}
 
 

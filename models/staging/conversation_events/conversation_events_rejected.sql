@@ -18,7 +18,8 @@ quarantined as (
         raw_event_type,
         rejection_reason,
         metadata_text,
-        event_at
+        event_at,
+        loaded_at
     from rejected_events
 
 )
