@@ -534,6 +534,11 @@ def demo(
     help="Events for PostgreSQL with --target both.  [default: --events, at most 1,000,000]",
 )
 @click.option(
+    "--history-events", type=click.IntRange(min=1000), default=None, metavar="N",
+    help="DuckDB: run again at N events and judge how the incremental build grew with "
+    "the history (e.g. --events 10000000 --history-events 1000000).",
+)
+@click.option(
     "--days", type=click.IntRange(min=2), default=28, show_default=True,
     help="Days of history before the appended day.",
 )
@@ -566,6 +571,7 @@ def bench(
     target: str,
     events: int,
     pg_events: int | None,
+    history_events: int | None,
     days: int,
     seed: int,
     window_days: int,
@@ -584,7 +590,8 @@ def bench(
     from conversation_analytics.benchmarks import pipeline as benchmark
 
     results = benchmark.run_targets(
-        target, events, pg_events, days=days, seed=seed, window_days=window_days,
+        target, events, pg_events, history_events=history_events, days=days, seed=seed,
+        window_days=window_days,
         repeat=repeat, keep=keep, workdir=workdir, duckdb_memory_limit=duckdb_memory_limit,
         progress=lambda line: click.echo(line, err=True),
     )

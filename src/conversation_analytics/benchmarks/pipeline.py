@@ -73,12 +73,18 @@ DEFAULT_WINDOW_DAYS = 7
 DEFAULT_REPEAT = 3
 TARGET_CHOICES = ("duckdb", "postgres", "both")
 
-# The issue's targets (2 cores; DuckDB at 10M events, PostgreSQL at 1M).
-FULL_BUILD_GOAL_SECONDS = {"duckdb": 45.0, "postgres": 90.0}
+# The targets (docs/benchmark.md, "The targets"; 2 cores). DuckDB's are set
+# at 10M events; PostgreSQL's full build at 1M and its incremental share at
+# 10M.
+FULL_BUILD_GOAL_SECONDS = {"duckdb": 20.0, "postgres": 90.0}
 GOAL_EVENTS = {"duckdb": 10_000_000, "postgres": 1_000_000}
-INCREMENTAL_GOAL_SHARE = 0.15
+INCREMENTAL_GOAL_SHARE = {"duckdb": 0.15, "postgres": 0.20}
+INCREMENTAL_GOAL_EVENTS = 10_000_000
+# The incremental build at 10M history at most this many times the same
+# build at 1M: its cost follows the new data, not the history.
+HISTORY_GROWTH_GOAL = 1.5
 MARTS_SPEEDUP_GOAL = 10.0
-PEAK_MEMORY_GOAL_BYTES = 4 * 1024**3
+PEAK_MEMORY_GOAL_BYTES = int(2.5 * 1024**3)
 
 # Row labels of the printed table (tests read them).
 STEP_SIMULATE = "simulate"
@@ -87,7 +93,7 @@ STEP_SEED = "dbt seed (and parse)"
 STEP_FULL_BUILD = "full build: dbt run --full-refresh"
 STEP_TEST = "dbt test"
 STEP_APPEND = "append one day"
-STEP_INCREMENTAL = "incremental: dbt run"
+STEP_INCREMENTAL = "incremental: dbt build --selector hourly"
 STEP_QUERIES = "queries: {question}"
 QUESTION_METRICS = "conversation metrics"
 QUESTION_DROP_OFF = "drop-off (top 10 turns)"
@@ -971,7 +977,8 @@ def _run_steps(
             )
     result.appended_rows = step.rows
     with steps.step(STEP_INCREMENTAL, rows=result.appended_rows):
-        outcome = warehouse.run_dbt(["run", "--quiet"])
+        # What the hourly schedule runs: the models and their tests.
+        outcome = warehouse.run_dbt(["build", "--selector", "hourly", "--quiet"])
     result.model_seconds_incremental = _model_seconds(outcome)
 
     window = _window(warehouse, window_days)
@@ -1005,18 +1012,24 @@ def _checks(result: BenchmarkResult) -> list[TargetCheck]:
     if full is not None:
         checks.append(
             TargetCheck(
-                f"full build under {goal:.0f} s{scale}", f"{full.seconds:.1f} s",
-                full.seconds < goal,
+                f"full dbt run under {goal:.0f} s{scale}", f"{full.seconds:.1f} s",
+                full.seconds <= goal,
             )
         )
-    if full is not None and incremental is not None and full.seconds > 0:
-        share = incremental.seconds / full.seconds
+    tests = result.step(STEP_TEST)
+    if full is not None and tests is not None and incremental is not None:
+        whole = full.seconds + tests.seconds
+        share = incremental.seconds / whole if whole > 0 else 0.0
+        goal_share = INCREMENTAL_GOAL_SHARE[result.target]
+        at = (
+            "" if result.events_requested == INCREMENTAL_GOAL_EVENTS
+            else f" (goal at {_count(INCREMENTAL_GOAL_EVENTS)})"
+        )
         checks.append(
             TargetCheck(
-                f"incremental run under {INCREMENTAL_GOAL_SHARE:.0%} of the full build"
-                + (scale if primary else ""),
+                f"incremental build under {goal_share:.0%} of the full build (run + test){at}",
                 f"{share:.1%}",
-                share < INCREMENTAL_GOAL_SHARE if primary else None,
+                share <= goal_share,
             )
         )
     for query in result.queries:
@@ -1035,7 +1048,7 @@ def _checks(result: BenchmarkResult) -> list[TargetCheck]:
                 f"peak memory under {_bytes(PEAK_MEMORY_GOAL_BYTES)}"
                 + (scale if primary else " (client side only)"),
                 _bytes(peak),
-                peak < PEAK_MEMORY_GOAL_BYTES if primary else None,
+                peak <= PEAK_MEMORY_GOAL_BYTES if primary else None,
             )
         )
     for query in result.queries:
@@ -1167,22 +1180,46 @@ def run_targets(
     events: int,
     pg_events: int | None = None,
     *,
+    history_events: int | None = None,
     progress: Progress = _stderr,
     **options: Any,
 ) -> list[BenchmarkResult]:
     """`run_benchmark` for 'duckdb', 'postgres' or 'both' (DuckDB first);
     PostgreSQL runs `pg_events` events, by default `events` with
-    --target postgres and min(events, 1,000,000) with both."""
+    --target postgres and min(events, 1,000,000) with both. With
+    `history_events`, DuckDB runs a second time at that size, and the first
+    result judges how its incremental build grew with the history."""
     if target not in TARGET_CHOICES:
         raise BenchmarkError(f"unknown target {target!r}: use {', '.join(TARGET_CHOICES)}")
     results = []
     if target in ("duckdb", "both"):
         results.append(run_benchmark("duckdb", events, progress=progress, **options))
+        if history_events is not None:
+            smaller = run_benchmark("duckdb", history_events, progress=progress, **options)
+            results.append(smaller)
+            results[0].checks.append(_history_check(results[0], smaller))
     if target in ("postgres", "both"):
         if pg_events is None:
             pg_events = events if target == "postgres" else min(events, DEFAULT_PG_EVENTS)
         results.append(run_benchmark("postgres", pg_events, progress=progress, **options))
     return results
+
+
+def _history_check(larger: BenchmarkResult, smaller: BenchmarkResult) -> TargetCheck:
+    """The incremental build at the larger history against the same build at
+    the smaller one (each appends one day of its own scale's traffic)."""
+    name = (
+        f"incremental build at {_count(larger.events_requested)} history under "
+        f"{HISTORY_GROWTH_GOAL:g}x the one at {_count(smaller.events_requested)}"
+    )
+    big, small = larger.step(STEP_INCREMENTAL), smaller.step(STEP_INCREMENTAL)
+    if big is None or small is None or small.seconds <= 0:
+        return TargetCheck(name, "not measured (a run failed)", False)
+    growth = big.seconds / small.seconds
+    return TargetCheck(
+        name, f"{big.seconds:.1f} s / {small.seconds:.1f} s = {growth:.2f}x",
+        growth <= HISTORY_GROWTH_GOAL,
+    )
 
 
 def _first_line(exc: BaseException) -> str:
