@@ -1,6 +1,14 @@
 -- Nothing is lost (docs/event-contract.md): every raw row is either valid or
 -- rejected, and staging holds exactly one event per distinct valid id.
 -- Returns a row (fails) when either count disagrees.
+--
+-- Under raw retention (var raw_retention_days) raw holds only the recent
+-- rows and staging is the record of older events, so the check is over what
+-- raw still holds: every raw row is valid or rejected, every valid raw id is
+-- staged, staged ids are unique, and every event staged from a row loaded
+-- within the retained days still has its id among the valid raw rows.
+
+{%- set retention_days = var('raw_retention_days', none) %}
 
 with
 
@@ -37,6 +45,45 @@ staged as (
 
 ),
 
+{%- if retention_days is not none %}
+
+valid_ids as (
+
+    select distinct event_id
+    from {{ ref('base_conversation_events') }}
+    where rejection_reason is null
+
+),
+
+valid_ids_not_staged as (
+
+    select count(*) as id_count
+    from valid_ids
+    left join {{ ref('stg_conversation_events') }} as staged_events
+        on valid_ids.event_id = staged_events.event_id
+    where staged_events.event_id is null
+
+),
+
+retained_staged_ids_not_in_raw as (
+
+    -- Rows loaded since now minus the retained days are never deleted.
+    select count(*) as id_count
+    from {{ ref('stg_conversation_events') }} as staged_events
+    left join valid_ids
+        on staged_events.event_id = valid_ids.event_id
+    where
+        staged_events.loaded_at >= {{ dbt.dateadd(
+            'day',
+            -1 * retention_days | int,
+            conversation_analytics.zoned_timestamp_to_utc(dbt.current_timestamp()),
+        ) }}
+        and valid_ids.event_id is null
+
+),
+
+{%- endif %}
+
 reconciled as (
 
     select
@@ -45,16 +92,32 @@ reconciled as (
         rejected.row_count as rejected_row_count,
         validated.distinct_valid_ids,
         staged.row_count as staged_row_count,
-        staged.distinct_ids as staged_distinct_ids
+        staged.distinct_ids as staged_distinct_ids,
+        {% if retention_days is not none -%}
+        valid_ids_not_staged.id_count as valid_ids_not_staged_count,
+        retained_staged_ids_not_in_raw.id_count
+            as retained_staged_ids_not_in_raw_count
+        {%- else -%}
+        0 as valid_ids_not_staged_count,
+        0 as retained_staged_ids_not_in_raw_count
+        {%- endif %}
     from raw_rows
     cross join validated
     cross join rejected
     cross join staged
+    {% if retention_days is not none -%}
+    cross join valid_ids_not_staged
+    cross join retained_staged_ids_not_in_raw
+    {%- endif %}
 
 )
 
 select * from reconciled
 where
     raw_row_count != valid_count + rejected_row_count
+    {% if retention_days is none -%}
     or staged_row_count != distinct_valid_ids
+    {%- endif %}
     or staged_distinct_ids != staged_row_count
+    or valid_ids_not_staged_count > 0
+    or retained_staged_ids_not_in_raw_count > 0
