@@ -42,21 +42,24 @@
 {%- set raw_column_types = conversation_analytics.source_column_types(raw_table) -%}
 {%- set has_ingestion_time = 'loaded_at' in raw_column_types -%}
 
-{%- set ingestion_cutoff -%}
-    (
-        select {{ dbt.dateadd(
+{#- Incremental, with the ingestion-time column: only the rows loaded since
+    the cutoff; otherwise every row. The cutoff is read before the model's
+    query and written into it as a literal: a bound given as a subquery
+    stays above the base view's typing (DuckDB does not push it down), so
+    every raw row would be typed; a literal reaches the raw table's scan. -#}
+{%- set newly_loaded = '1 = 1' -%}
+{%- if execute and is_incremental() and has_ingestion_time -%}
+    {%- set cutoff = run_query(
+        'select ' ~ dbt.dateadd(
             'minute',
             -1 * var('ingestion_lookback_minutes', 60) | int,
             'coalesce(max(staged.loaded_at), '
             ~ "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ '))'
-        ) }}
-        from {{ this }} as staged
-    )
-{%- endset -%}
-{#- Incremental, with the ingestion-time column: only the rows loaded since
-    the cutoff; otherwise every row. -#}
-{%- set newly_loaded = 'raw_events.loaded_at > ' ~ ingestion_cutoff
-    if is_incremental() and has_ingestion_time else '1 = 1' -%}
+        ) ~ ' from ' ~ this ~ ' as staged'
+    ).columns[0].values()[0] -%}
+    {%- set newly_loaded = "raw_events.loaded_at > cast('" ~ cutoff ~ "' as "
+        ~ dbt.type_timestamp() ~ ')' -%}
+{%- endif -%}
 
 {#- Under raw retention (var raw_retention_days) this table is the record
     of the events whose raw rows are gone: never rebuilt from raw, neither
