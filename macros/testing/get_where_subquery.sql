@@ -43,6 +43,8 @@
         'stg_conversation_events',
         'int_events_rolled_up_to_conversations',
         'int_conversation_event_dates',
+        'int_agent_responses_rolled_up_to_conversation_models',
+        'int_tool_calls_rolled_up_to_conversations',
         'fct_conversations',
     ] -%}
         {{ return(
