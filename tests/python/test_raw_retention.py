@@ -154,15 +154,35 @@ def _failed(outcome: dbt_runner.DbtResult) -> list[str]:
 
 
 class LogTail:
-    """The lines dbt logs to its file (DBT_LOG_PATH) from now on."""
+    """The lines dbt logs to its file (DBT_LOG_PATH) from now on. dbt rotates
+    that file once it is large (dbt.log becomes dbt.log.1, and so on up to
+    dbt.log.5), as it does in a long test session: the file that was dbt.log
+    is found again by its inode, and read on from where it stood."""
 
     def __init__(self, scratch: Path) -> None:
         self.path = scratch / "logs" / "dbt.log"
-        self.offset = self.path.stat().st_size if self.path.exists() else 0
+        stat = self.path.stat() if self.path.exists() else None
+        self.inode = stat.st_ino if stat else None
+        self.offset = stat.st_size if stat else 0
 
     def read(self) -> str:
-        with self.path.open(encoding="utf-8", errors="replace") as log:
-            log.seek(self.offset)
+        # Oldest first: the backups (dbt.log.5 ... dbt.log.1), then dbt.log.
+        files = [self.path.with_name(f"dbt.log.{n}") for n in range(5, 0, -1)] + [self.path]
+        inodes = [path.stat().st_ino if path.exists() else None for path in files]
+        if self.inode in inodes:
+            start = inodes.index(self.inode)
+            parts = [self._read_from(files[start], self.offset)]
+            parts += [self._read_from(path, 0) for path in files[start + 1 :]]
+        else:
+            parts = [self._read_from(path, 0) for path in files]
+        return "".join(parts)
+
+    @staticmethod
+    def _read_from(path: Path, offset: int) -> str:
+        if not path.exists():
+            return ""
+        with path.open(encoding="utf-8", errors="replace") as log:
+            log.seek(offset)
             return log.read()
 
 
