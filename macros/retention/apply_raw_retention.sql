@@ -54,17 +54,7 @@
     ) -%}
     {%- set event_id = conversation_analytics.clean_text('id') -%}
     {%- set now = conversation_analytics.zoned_timestamp_to_utc(dbt.current_timestamp()) -%}
-    {%- set unread_since -%}
-        (
-            select {{ dbt.dateadd(
-                'minute',
-                -1 * var('ingestion_lookback_minutes', 60) | int,
-                'coalesce(max(staged.loaded_at), '
-                ~ "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ '))'
-            ) }}
-            from {{ staged }} as staged
-        )
-    {%- endset -%}
+    {%- set unread_since = '(' ~ conversation_analytics.staged_ingestion_cutoff(staged) ~ ')' -%}
     {%- set expired -%}
         {{ loaded_at }} < {{ dbt.dateadd('day', -1 * days | int, now) }}
         and {{ loaded_at }} <= {{ unread_since }}
@@ -77,17 +67,8 @@
             )
         )
     {%- endset -%}
-    {#- Counted, then deleted, in one transaction (not every adapter reports
-        the rows a delete affected). -#}
-    {%- call statement('raw_retention_count', fetch_result=true) -%}
-        select count(*) from {{ raw_table }}
-        where {{ expired }}
-    {%- endcall -%}
-    {%- set deleted = load_result('raw_retention_count')['data'][0][0] -%}
-    {%- call statement('apply_raw_retention') -%}
-        delete from {{ raw_table }}
-        where {{ expired }}
-    {%- endcall -%}
+    {#- Counted, then deleted, in one transaction (erase_rows). -#}
+    {%- set deleted = conversation_analytics.erase_rows(raw_table, expired) -%}
     {%- do adapter.commit() -%}
     {%- do log(
         'apply_raw_retention: deleted ' ~ deleted ~ ' raw rows loaded more than ' ~ days

@@ -50,12 +50,7 @@
 {%- set newly_loaded = '1 = 1' -%}
 {%- if execute and is_incremental() and has_ingestion_time -%}
     {%- set cutoff = run_query(
-        'select ' ~ dbt.dateadd(
-            'minute',
-            -1 * var('ingestion_lookback_minutes', 60) | int,
-            'coalesce(max(staged.loaded_at), '
-            ~ "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ '))'
-        ) ~ ' from ' ~ this ~ ' as staged'
+        conversation_analytics.staged_ingestion_cutoff(this)
     ).columns[0].values()[0] -%}
     {%- set newly_loaded = "raw_events.loaded_at > cast('" ~ cutoff ~ "' as "
         ~ dbt.type_timestamp() ~ ')' -%}
