@@ -99,3 +99,34 @@ class DownStore:
     def is_transient(self, error: BaseException) -> bool:
         return True
 
+
+
+class RejectingStore:
+    """Wraps a store; a write holding an event `rejects(row)` fails as a
+    whole with a permanent error (as a database rejects a batch for one bad
+    row). Records every write's size."""
+
+    def __init__(self, inner: EventStore, rejects) -> None:
+        self.inner = inner
+        self.rejects = rejects
+        self.write_sizes: list[int] = []
+
+    @property
+    def name(self) -> str:
+        return f"rejecting({self.inner.name})"
+
+    async def open(self) -> None:
+        await self.inner.open()
+
+    async def write(self, rows: list[Row]) -> None:
+        self.write_sizes.append(len(rows))
+        bad = [row[0] for row in rows if self.rejects(row)]
+        if bad:
+            raise ValueError(f"cannot store event {bad[0]}")
+        await self.inner.write(rows)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def is_transient(self, error: BaseException) -> bool:
+        return not isinstance(error, ValueError)

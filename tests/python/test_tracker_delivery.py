@@ -8,12 +8,13 @@ import time
 
 import pytest
 
-from _tracker_fixtures import DownStore, FlakyStore, load_example
+from _tracker_fixtures import DownStore, FlakyStore, RejectingStore, load_example
 from conversation_analytics.tracker import (
     BatchSettings,
     ConversationTracker,
     DuckDBStore,
     MemoryStore,
+    TrackerClosedError,
 )
 
 LOGGER = "conversation_analytics.tracker"
@@ -161,22 +162,59 @@ async def test_queue_full_drops_are_reported_at_most_once_per_interval(caplog) -
     assert (10, "unwritten_at_close") in dropped
 
 
-async def test_a_batch_the_store_keeps_rejecting_is_dropped_after_max_attempts(caplog) -> None:
-    caplog.set_level(logging.ERROR, logger=LOGGER)
+async def test_a_batch_rejected_then_accepted_is_written_in_parts(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     inner = MemoryStore()
     store = FlakyStore(inner, failures=3, error=ValueError)
     store.is_transient = lambda error: False  # type: ignore[method-assign]
     tracker = tracker_for(store, batch_size=5, max_attempts=3, flush_interval=60, **FAST_RETRY)
     for i in range(5):
         await tracker.record("c", "u", "user_message", turn=i)
-    assert await tracker.flush(timeout=5)
+    await tracker.close()
+    stats = tracker.stats
+    assert (stats.dropped, stats.written, stats.retries) == (0, 5, 2)
+    assert any("writing it in parts" in r.getMessage() for r in caplog.records)
+
+
+async def test_one_event_the_store_rejects_is_dropped_and_the_rest_written(caplog) -> None:
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    inner = MemoryStore()
+    dropped: list[tuple[list, str]] = []
+    store = RejectingStore(inner, rejects=lambda row: row[0] == "bad")
+    tracker = ConversationTracker(
+        store,
+        settings=BatchSettings(batch_size=1000, max_attempts=3, flush_interval=60, **FAST_RETRY),
+        embedder="ngram",
+        on_drop=lambda rows, reason: dropped.append((rows, reason)),
+    )
+    for i in range(1000):
+        event_id = "bad" if i == 637 else None
+        await tracker.record("c", "u", "user_message", event_id=event_id, turn=i)
+    await tracker.close()
+    stats = tracker.stats
+    assert (stats.written, stats.dropped) == (999, 1)
+    assert stats.dropped_by_reason == {"rejected_by_store": 1}
+    assert [r[0] for rows, _ in dropped for r in rows] == ["bad"]
+    assert sorted(int(r[5].split(":")[1].rstrip("}")) for r in inner.rows) == [
+        i for i in range(1000) if i != 637
+    ]
+    # Found by halving: 3 tries of the batch, then about 2 writes per level.
+    assert len(store.write_sizes) <= 3 + 2 * 10
+    [report] = [r.getMessage() for r in caplog.records if "DROPPED" in r.getMessage()]
+    assert "event 'bad' (user_message)" in report and "ValueError" in report
+
+
+async def test_a_store_that_rejects_every_event_drops_each_one_counted(caplog) -> None:
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    store = RejectingStore(MemoryStore(), rejects=lambda row: True)
+    tracker = tracker_for(store, batch_size=5, max_attempts=3, flush_interval=60, **FAST_RETRY)
     for i in range(5):
         await tracker.record("c", "u", "user_message", turn=i)
     await tracker.close()
     stats = tracker.stats
-    assert (stats.dropped, stats.written, stats.retries) == (5, 5, 2)
+    assert (stats.dropped, stats.written, stats.retries) == (5, 0, 2)
     assert stats.dropped_by_reason == {"rejected_by_store": 5}
-    assert any("DROPPING the batch" in r.getMessage() for r in caplog.records)
+    assert sum("DROPPED" in r.getMessage() for r in caplog.records) == 5
 
 
 async def test_flush_gives_up_after_its_timeout_without_dropping() -> None:
@@ -195,3 +233,47 @@ def test_settings_are_validated() -> None:
         BatchSettings(batch_size=0)
     with pytest.raises(ValueError, match="flush_interval"):
         BatchSettings(flush_interval=0)
+
+
+async def test_a_burst_with_backpressure_is_written_whole(tmp_path) -> None:
+    """A burst four times `max_queue` into a healthy store (the 200,000
+    against 100,000 of the defaults, scaled down): the default drops what
+    overflows; `when_full="wait"` waits for room and drops none."""
+    burst, settings = 40_000, BatchSettings(max_queue=10_000, max_batch_size=5_000)
+    waiting = ConversationTracker(
+        DuckDBStore(tmp_path / "waits.duckdb"),
+        settings=settings,
+        embedder="ngram",
+        when_full="wait",
+    )
+    for i in range(burst):
+        await waiting.record(f"c{i % 100}", "u", "user_message", turn=i)
+    await waiting.close(timeout=120)
+    assert (waiting.stats.written, waiting.stats.dropped) == (burst, 0)
+
+    dropping = ConversationTracker(MemoryStore(), settings=settings, embedder="ngram")
+    for i in range(burst):
+        await dropping.record(f"c{i % 100}", "u", "user_message", turn=i)
+    await dropping.close()
+    assert dropping.stats.dropped_by_reason["queue_full"] == burst - 10_000
+
+
+async def test_waiting_for_room_ends_with_the_tracker_or_the_caller() -> None:
+    tracker = ConversationTracker(
+        DownStore(),
+        settings=BatchSettings(batch_size=2, max_batch_size=2, max_queue=3, **FAST_RETRY),
+        embedder="ngram",
+        when_full="wait",
+    )
+    for i in range(5):  # two in flight, three waiting
+        await tracker.record("c", "u", "started", turn=i)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await tracker.record("c", "u", "started")
+    assert tracker.stats.recorded == 5  # the event that timed out was not taken
+    blocked = asyncio.create_task(tracker.started("c", "u"))
+    await asyncio.sleep(0.05)
+    await tracker.close(timeout=0.05)
+    with pytest.raises(TrackerClosedError):
+        await blocked
+    assert tracker.stats.dropped == 5

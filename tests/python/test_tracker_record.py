@@ -63,6 +63,12 @@ async def test_record_accepts_event_type_text_case_insensitively() -> None:
         (lambda t: t.tool_called("c1", "u1", tool_name="x", status="bad"), "status"),
         (lambda t: t.user_message("c1", "u1", text=b"bytes"), "text must be a str"),
         (lambda t: t.user_message("c1", "u1", text="x", is_exact_repeat=True), "given twice"),
+        (lambda t: t.record("c1", "u1", "started", event_id="e" * 256), "at most 255"),
+        (lambda t: t.record("c1", "u1", "started", event_id="e\x00"), "event_id contains a NUL"),
+        (lambda t: t.record("c\x00", "u1", "started"), "conversation_id contains a NUL"),
+        (lambda t: t.started("c1", "u\x00"), "user_id contains a NUL"),
+        (lambda t: t.record("c1", "u1", "started", note={"k": ["a\x00"]}), "metadata contains"),
+        (lambda t: t.user_message("c1", "u1", text="a\x00", store_text=True), "metadata contains"),
     ],
 )
 async def test_invalid_events_raise_at_the_call_site_and_queue_nothing(call, message) -> None:
@@ -71,6 +77,13 @@ async def test_invalid_events_raise_at_the_call_site_and_queue_nothing(call, mes
         await call(tracker)
     await tracker.close()
     assert store.rows == []
+
+
+async def test_a_backslash_u0000_in_text_is_not_a_nul() -> None:
+    tracker, store = make_tracker()
+    await tracker.record("c1", "u1", "started", note="C:\\u0000", event_id="e" * 255)
+    await tracker.close()
+    assert len(store.rows) == 1
 
 
 async def test_an_aware_timestamp_is_normalised_to_utc() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import secrets
 import socket
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from conversation_analytics.tracker import (
     PostgresStore,
     Row,
 )
+from conversation_analytics.tracker.batching import BatchWriter
 from conversation_analytics.tracker.stores.postgres_store import APPLICATION_NAME
 
 LOGGER = "conversation_analytics.tracker"
@@ -41,6 +43,26 @@ def rows(count: int, prefix: str = "e") -> list[Row]:
         )
         for i in range(count)
     ]
+
+
+def with_bad_events(count: int, bad: dict[int, Row]) -> list[Row]:
+    batch = rows(count)
+    for index, row in bad.items():
+        batch[index] = row
+    return batch
+
+
+async def write_through_the_writer(store, batch: list[Row]) -> BatchWriter:
+    """The rows straight into the tracker's writer, past the call-site checks
+    (an older client, or a check the store has and the tracker lacks)."""
+    settings = BatchSettings(
+        batch_size=10_000, flush_interval=0.05, max_attempts=2, backoff_initial=0.01
+    )
+    writer = BatchWriter(store, settings)
+    for row in batch:
+        writer.submit(row)
+    await writer.close(timeout=60)
+    return writer
 
 
 # -- DuckDB -------------------------------------------------------------------------
@@ -89,6 +111,27 @@ async def test_duckdb_store_writes_into_an_existing_text_metadata_table() -> Non
         ('{"channel":"web"}',)
     ]
     con.close()  # the store left the caller's connection open
+
+
+async def test_duckdb_store_drops_only_the_event_its_table_rejects(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    path = tmp_path / "events.duckdb"
+    with duckdb.connect(str(path)) as con:  # a raw table of the team's, with a rule
+        con.execute(raw_table.create_schema_sql("raw"))
+        con.execute(
+            "create table raw.conversation_events (id varchar check (length(id) < 100), "
+            "conversation_id varchar, user_id varchar, event_type varchar, "
+            '"timestamp" timestamptz, metadata json)'
+        )
+    bad = ("x" * 500, "c", "u", "started", T0, "{}")
+    writer = await write_through_the_writer(DuckDBStore(path), with_bad_events(5000, {4321: bad}))
+    assert (writer.stats.written, writer.stats.dropped) == (4999, 1)
+    assert writer.stats.dropped_by_reason == {"rejected_by_store": 1}
+    with duckdb.connect(str(path)) as con:
+        assert con.execute("select count(*) from raw.conversation_events").fetchone() == (4999,)
+    assert any("characters)" in r.getMessage() for r in caplog.records)
 
 
 def test_duckdb_store_needs_exactly_one_destination(tmp_path: Path) -> None:
@@ -172,6 +215,15 @@ async def test_jsonl_store_cuts_a_failed_write_back_to_whole_lines(
 
         def tell(self) -> int:
             return self.handle.tell()
+
+        def seek(self, *args: int) -> int:
+            return self.handle.seek(*args)
+
+        def fileno(self) -> int:
+            return self.handle.fileno()
+
+        def close(self) -> None:
+            self.handle.close()
 
         def truncate(self, size: int) -> int:
             return self.handle.truncate(size)
@@ -271,6 +323,34 @@ async def test_postgres_store_creates_a_keyed_table_and_a_retried_batch_lands_on
     )
     assert (count, distinct, nulls) == (501, 501, 125 + 1)
     assert first == T0 and note == "é\t\\\n"
+
+
+async def test_postgres_drops_an_overlong_id_and_a_nul_and_writes_the_rest(
+    postgres_conninfo: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An id over the btree index limit (54000, an OperationalError) used to
+    be retried forever; a NUL in metadata (22P05) dropped its whole batch."""
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    long_id = secrets.token_hex(2500)  # 5,000 characters that do not compress
+    bad = {
+        1234: (long_id, "c", "u", "started", T0, "{}"),
+        2222: ("nul", "c", "u", "started", T0, json.dumps({"note": "a\x00b"})),
+    }
+    store = PostgresStore(postgres_conninfo, schema="tracker_rejects")
+    writer = await write_through_the_writer(store, with_bad_events(3000, bad))
+    assert (writer.stats.written, writer.stats.dropped) == (2998, 2)
+    assert writer.stats.dropped_by_reason == {"rejected_by_store": 2}
+    assert writer.stats.retries < 10
+    [(count, has_bad)] = fetch(
+        postgres_conninfo,
+        "select count(*), bool_or(id = 'nul' or length(id) > 100) "
+        "from tracker_rejects.conversation_events",
+    )
+    assert (count, has_bad) == (2998, False)
+    reports = [r.getMessage() for r in caplog.records if "DROPPED it" in r.getMessage()]
+    assert len(reports) == 2
+    assert any("ProgramLimitExceeded" in m for m in reports)
+    assert any("UntranslatableCharacter" in m for m in reports)
 
 
 async def test_postgres_store_falls_back_to_plain_inserts_without_a_unique_id(

@@ -23,6 +23,7 @@ event twice. Staging deduplicates by id.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import math
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from .stores.base import EventStore, Row
 
 logger = logging.getLogger("conversation_analytics.tracker")
+
+_REJECTS_LOGGED_PER_BATCH = 10
 
 DropHandler = Callable[[list[Row], str], None]
 """Called with the dropped rows and the reason (`queue_full`,
@@ -109,13 +112,19 @@ class BatchWriter:
         self.settings = settings or BatchSettings()
         self.stats = TrackerStats()
         self._on_drop = on_drop
+        self.on_start: Callable[[BatchWriter], None] | None = None
+        self.on_close: Callable[[BatchWriter], None] | None = None
         self._buffer: list[Row] = []
         self._inflight: list[Row] = []
+        self._inflight_done = 0
+        self._rejected_in_batch = 0
         self._enqueued = 0
         self._resolved = 0
         self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._space_waiters: list[asyncio.Future[None]] = []
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._store_open = False
         self._closing = False
         self._closed = False
@@ -152,6 +161,34 @@ class BatchWriter:
             self._wake.set()  # type: ignore[union-attr]
         return True
 
+    async def submit_when_ready(self, row: Row) -> None:
+        """Queue one row, first waiting while the queue is full (backpressure).
+
+        Waits as long as the store takes to make room: with a store that is
+        down, for as long as it is down. Cancelling the wait (a time-out of
+        the caller's) leaves the row unqueued and uncounted.
+        """
+        if self._closing:
+            raise TrackerClosedError("the tracker is closed: no more events can be recorded")
+        while len(self._buffer) >= self._max_queue:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._space_waiters.append(future)
+            self._wake.set()  # type: ignore[union-attr]  # a full queue has a writer
+            try:
+                await future
+            finally:
+                if not future.done():
+                    self._space_waiters.remove(future)
+            if self._closing:
+                raise TrackerClosedError("the tracker closed while this event waited for room")
+        self.submit(row)
+
+    def _wake_space_waiters(self) -> None:
+        waiters, self._space_waiters = self._space_waiters, []
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
+
     def _start(self) -> None:
         try:
             loop = asyncio.get_running_loop()
@@ -160,9 +197,12 @@ class BatchWriter:
                 "record events from inside a running event loop (the tracker's "
                 "writer is an asyncio task)"
             ) from None
+        self._loop = loop
         self._wake = asyncio.Event()
         self._task = loop.create_task(self._run(), name="conversation-tracker-writer")
         self._task.add_done_callback(_log_crash)
+        if self.on_start is not None:
+            self.on_start(self)
 
     def _drop_queue_full(self, row: Row) -> None:
         self._count_drop([row], "queue_full")
@@ -223,9 +263,11 @@ class BatchWriter:
             while self._buffer:
                 batch = self._buffer[: settings.max_batch_size]
                 del self._buffer[: len(batch)]
-                self._inflight = batch
+                if self._space_waiters:
+                    self._wake_space_waiters()
+                self._inflight, self._inflight_done = batch, 0
                 await self._write_with_retry(batch)
-                self._inflight = []
+                self._inflight, self._inflight_done = [], 0
                 self._resolved += len(batch)
                 self._wake_flushers()
                 if self._unreported_drops and self._failing_since is None:
@@ -237,14 +279,67 @@ class BatchWriter:
                 return
 
     async def _write_with_retry(self, batch: list[Row]) -> None:
+        """Write `batch`, retrying transient failures for as long as they last.
+
+        A batch the store rejects `max_attempts` times is split in halves,
+        each written on its own (and split again while rejected), so the
+        events the store cannot take are found and dropped one by one and
+        the rest are written. Parts are written in order: what is resolved
+        of the batch is always a prefix of it (`_inflight_done`).
+        """
+        error = await self._attempt(batch, self.settings.max_attempts)
+        if error is None:
+            return
+        if len(batch) == 1:
+            self._drop_rejected(batch, error, self.settings.max_attempts)
+            return
+        logger.warning(
+            "%s rejected a batch of %d events %d times (%s: %s); writing it in "
+            "parts to find the events it rejects",
+            self.store.name,
+            len(batch),
+            self.settings.max_attempts,
+            type(error).__name__,
+            _short(error),
+        )
+        self._rejected_in_batch = 0
+        parts = [batch]
+        while parts:
+            part = parts.pop()
+            if part is not batch:
+                error = await self._attempt(part, 1)
+                if error is None:
+                    continue
+            if len(part) == 1:
+                self._drop_rejected(part, error, 1)  # type: ignore[arg-type]
+            else:
+                middle = len(part) // 2
+                parts += [part[middle:], part[:middle]]
+        unlogged = self._rejected_in_batch - _REJECTS_LOGGED_PER_BATCH
+        if unlogged > 0:
+            logger.error(
+                "%s rejected %d more events of the batch of %d (last: %s: %s); DROPPED them, "
+                "%d rejected in total",
+                self.store.name,
+                unlogged,
+                len(batch),
+                type(error).__name__,
+                _short(error),
+                self.stats.dropped_by_reason["rejected_by_store"],
+            )
+
+    async def _attempt(self, rows: list[Row], permanent_attempts: int) -> BaseException | None:
+        """Write `rows`; None once written, or the error after the store
+        rejected them `permanent_attempts` times. Transient errors are
+        retried with backoff and never returned."""
         settings = self.settings
-        attempt = 0
+        attempt = rejected = 0
         while True:
             try:
                 if not self._store_open:
                     await asyncio.wait_for(self.store.open(), settings.write_timeout)
                     self._store_open = True
-                await asyncio.wait_for(self.store.write(batch), settings.write_timeout)
+                await asyncio.wait_for(self.store.write(rows), settings.write_timeout)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -253,36 +348,29 @@ class BatchWriter:
                 if self._failing_since is None:
                     self._failing_since = time.monotonic()
                 transient = isinstance(error, TimeoutError) or self.store.is_transient(error)
-                if not transient and attempt >= settings.max_attempts:
-                    logger.error(
-                        "%s rejected a batch of %d events %d times (%s: %s); "
-                        "DROPPING the batch",
-                        self.store.name,
-                        len(batch),
-                        attempt,
-                        type(error).__name__,
-                        error,
-                    )
-                    self._count_drop(batch, "rejected_by_store")
-                    return
+                if not transient:
+                    rejected += 1
+                    if rejected >= permanent_attempts:
+                        return error
                 self.stats.retries += 1
                 delay = min(settings.backoff_max, settings.backoff_initial * 2 ** (attempt - 1))
                 delay *= random.uniform(0.5, 1.0)
                 logger.warning(
                     "writing %d events to %s failed (attempt %d, %s: %s); retrying in %.2fs, "
                     "%d events waiting",
-                    len(batch),
+                    len(rows),
                     self.store.name,
                     attempt,
                     type(error).__name__,
-                    error,
+                    _short(error),
                     delay,
                     len(self._buffer),
                 )
                 await asyncio.sleep(delay)
             else:
-                self.stats.written += len(batch)
+                self.stats.written += len(rows)
                 self.stats.batches += 1
+                self._inflight_done += len(rows)
                 if self._failing_since is not None:
                     logger.warning(
                         "%s is writable again after %.1fs",
@@ -290,7 +378,33 @@ class BatchWriter:
                         time.monotonic() - self._failing_since,
                     )
                     self._failing_since = None
-                return
+                return None
+
+    def _drop_rejected(self, rows: list[Row], error: BaseException, attempts: int) -> None:
+        """Drop one event the store rejects whatever the retries (an id over
+        an index's size limit, a character the column cannot hold). The
+        first few of a batch are logged one by one, the rest in one line."""
+        self._inflight_done += len(rows)
+        self._count_drop(rows, "rejected_by_store")
+        self._rejected_in_batch += 1
+        if self._rejected_in_batch > _REJECTS_LOGGED_PER_BATCH:
+            return
+        logger.error(
+            "%s rejected event %s (%s) %d times (%s: %s); DROPPED it, %d rejected in total",
+            self.store.name,
+            _clip(rows[0][0]),
+            rows[0][3],
+            attempts,
+            type(error).__name__,
+            _short(error),
+            self.stats.dropped_by_reason["rejected_by_store"],
+        )
+
+    def _requeue_inflight(self) -> None:
+        """Put the unwritten part of an interrupted batch back in front."""
+        self._buffer[:0] = self._inflight[self._inflight_done :]
+        self._resolved += self._inflight_done
+        self._inflight, self._inflight_done = [], 0
 
     def _wake_flushers(self) -> None:
         if not self._flush_waiters:
@@ -331,16 +445,28 @@ class BatchWriter:
         self._closing = True
         timeout = self.settings.close_timeout if timeout is None else timeout
         if self._task is not None:
-            assert self._wake is not None
-            self._wake.set()
-            done, _ = await asyncio.wait({self._task}, timeout=timeout)
-            if not done:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._task
+            deadline = time.monotonic() + timeout
+            while True:
+                assert self._wake is not None
+                self._wake.set()
+                left = deadline - time.monotonic()
+                done, _ = await asyncio.wait({self._task}, timeout=max(left, 0.0))
+                if not done:
+                    self._task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await self._task
+                    break
+                unwritten = self._buffer or self._inflight_done < len(self._inflight)
+                if not (self._task.cancelled() and unwritten and left > 0):
+                    break
+                # The writer was cancelled from outside (asyncio.run cancels
+                # every task when its main coroutine ends, a SystemExit too):
+                # a new one writes the rest.
+                self._requeue_inflight()
+                self._start()
             self._report_drops()
-            left = self._inflight + self._buffer
-            self._inflight, self._buffer = [], []
+            left = self._inflight[self._inflight_done :] + self._buffer
+            self._inflight, self._inflight_done, self._buffer = [], 0, []
             if left:
                 self._count_drop(left, "unwritten_at_close")
                 logger.error(
@@ -351,6 +477,7 @@ class BatchWriter:
                     self.store.name,
                 )
         self._report_drops()
+        self._wake_space_waiters()
         for _, future in self._flush_waiters:
             if not future.done():
                 future.set_result(None)
@@ -362,6 +489,73 @@ class BatchWriter:
                 "closing %s failed: %s: %s", self.store.name, type(error).__name__, error
             )
         self._closed = True
+        if self.on_close is not None:
+            self.on_close(self)
+
+    def close_from_outside(self, timeout: float | None = None) -> None:
+        """`close()` for code outside the writer's event loop: an `atexit`
+        hook, a signal handler while the loop is not running.
+
+        A loop left open (not running) is used as it is; a loop running in
+        another thread gets the close as a coroutine; when the loop is closed
+        (`asyncio.run` returned, cancelling the writer), the events still
+        queued are written from a new loop through a reopened store.
+        """
+        if self._closed:
+            return
+        left = len(self._inflight) - self._inflight_done + len(self._buffer)
+        if left:
+            logger.warning(
+                "conversation tracker was not closed: writing the %d events still "
+                "queued for %s before the process exits",
+                left,
+                self.store.name,
+            )
+        loop = self._loop
+        wait = self.settings.close_timeout if timeout is None else timeout
+        if loop is not None and not loop.is_closed():
+            if loop.is_running():
+                future = asyncio.run_coroutine_threadsafe(self.close(timeout), loop)
+                with contextlib.suppress(Exception):
+                    future.result(wait + 5.0)
+                return
+            if self._task is not None and not self._task.done():
+                loop.set_default_executor(_InlineExecutor())
+                loop.run_until_complete(self.close(timeout))
+                return
+        loop = asyncio.new_event_loop()
+        try:
+            loop.set_default_executor(_InlineExecutor())
+            loop.run_until_complete(self._close_in_new_loop(timeout))
+        finally:
+            loop.close()
+
+    async def _close_in_new_loop(self, timeout: float | None) -> None:
+        # The writer task died with its loop; its store's connections may
+        # belong to that loop too. Put back what was not written, let the
+        # store drop what it held, and write through a fresh task.
+        self._requeue_inflight()
+        self._flush_waiters, self._space_waiters = [], []
+        self._task, self._store_open, self._closing = None, False, False
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.store.close(), 2.0)
+        if self._buffer:
+            self._start()
+        await self.close(timeout)
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs `asyncio.to_thread` work in the calling thread. At interpreter
+    exit no new worker thread can start, and the stores run their blocking
+    calls through `to_thread`."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        future: concurrent.futures.Future[object] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            future.set_exception(error)
+        return future
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
@@ -370,3 +564,14 @@ def _log_crash(task: asyncio.Task[None]) -> None:
             "the conversation tracker's writer stopped unexpectedly",
             exc_info=task.exception(),
         )
+
+
+def _short(error: BaseException, limit: int = 300) -> str:
+    """The first line of an error's message, clipped for a log line."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _clip(value: str | None, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(value or '')} characters)"

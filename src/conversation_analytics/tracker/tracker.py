@@ -34,15 +34,23 @@ from types import TracebackType
 from typing import Any, Literal
 
 from ..contract import ConversationEvent, EventRecord, EventValidationError
+from . import shutdown
 from .batching import BatchSettings, BatchWriter, DropHandler, TrackerStats
 from .similarity import Embedder, EmbedderName, select_embedder
-from .stores.base import EventStore
+from .stores.base import EventStore, Row
 
 Rating = Literal["positive", "negative"]
 ToolStatus = Literal["ok", "error"]
 
+WhenFull = Literal["drop", "wait"]
+
 _RATINGS = ("positive", "negative")
 _TOOL_STATUSES = ("ok", "error")
+
+MAX_EVENT_ID_LENGTH = 255
+"""The longest event id accepted, in characters. PostgreSQL's raw table keys
+on `id` and a btree index entry holds at most 2,704 bytes (676 characters of
+four UTF-8 bytes); 255 leaves room and is far above a UUID's 36."""
 
 
 @dataclass(slots=True)
@@ -61,6 +69,14 @@ class ConversationTracker:
     metadata (key `text`); off by default. State is kept for at most
     `max_open_conversations` conversations (least recently active are
     forgotten first) and released by `completed` / `abandoned`.
+
+    `when_full` says what the async calls (`record` and the helpers) do when
+    `max_queue` events are waiting: `"drop"` (the default) drops the event,
+    counted and logged, and never waits; `"wait"` waits for room
+    (backpressure). `record_nowait` never waits. `flush_on_exit` closes the
+    tracker at interpreter exit if the application did not; `flush_on_sigterm`
+    also does it on SIGTERM, chained with the application's own handler
+    (see `shutdown`).
     """
 
     def __init__(
@@ -72,14 +88,25 @@ class ConversationTracker:
         store_text: bool = False,
         max_open_conversations: int = 10_000,
         on_drop: DropHandler | None = None,
+        when_full: WhenFull = "drop",
+        flush_on_exit: bool = True,
+        flush_on_sigterm: bool = False,
     ) -> None:
         if max_open_conversations < 1:
             raise ValueError("max_open_conversations must be at least 1")
+        if when_full not in ("drop", "wait"):
+            raise ValueError(f"when_full must be 'drop' or 'wait', got {when_full!r}")
         self.store = store
         self.embedder = select_embedder(embedder) if isinstance(embedder, str) else embedder
         self.store_text = store_text
         self.max_open_conversations = max_open_conversations
+        self.when_full = when_full
         self._writer = BatchWriter(store, settings, on_drop)
+        if flush_on_exit or flush_on_sigterm:
+            self._writer.on_start = shutdown.keep
+        self._writer.on_close = shutdown.forget
+        if flush_on_sigterm:
+            shutdown.install_sigterm_handler()
         self._submit = self._writer.submit
         self._conversations: OrderedDict[str, _ConversationState] = OrderedDict()
 
@@ -131,17 +158,20 @@ class ConversationTracker:
         """Record one event with `metadata` as its keys; returns the record.
 
         `event_timestamp` (timezone-aware; default now, UTC) and `event_id`
-        (default a new UUID) are not metadata. Raises `EventValidationError`
-        for an invalid event and `TrackerClosedError` after `close()`.
+        (default a new UUID, at most `MAX_EVENT_ID_LENGTH` characters) are not
+        metadata. Raises `EventValidationError` for an invalid event (also for
+        a NUL character in an id or a metadata string: PostgreSQL cannot store
+        one) and `TrackerClosedError` after `close()`. With `when_full="wait"`
+        it waits while the queue is full.
         """
-        return self.record_nowait(
-            conversation_id,
-            user_id,
-            event_type,
-            event_timestamp=event_timestamp,
-            event_id=event_id,
-            **metadata,
+        event, row = _validated(
+            conversation_id, user_id, event_type, metadata, event_timestamp, event_id
         )
+        if self.when_full == "wait":
+            await self._writer.submit_when_ready(row)
+        else:
+            self._submit(row)
+        return event
 
     def record_nowait(
         self,
@@ -154,11 +184,12 @@ class ConversationTracker:
         event_id: str | None = None,
         **metadata: Any,
     ) -> EventRecord:
-        """`record` for synchronous code running on the tracker's event loop."""
-        event = EventRecord.create(
+        """`record` for synchronous code running on the tracker's event loop;
+        never waits: with the queue full the event is dropped and counted."""
+        event, row = _validated(
             conversation_id, user_id, event_type, metadata, event_timestamp, event_id
         )
-        self._submit(event.to_row())  # type: ignore[arg-type]
+        self._submit(row)
         return event
 
     # -- typed helpers ------------------------------------------------------------
@@ -175,7 +206,7 @@ class ConversationTracker:
     ) -> EventRecord:
         """A conversation began (`channel`, `agent_id`)."""
         self._state(conversation_id)
-        return self._emit(
+        return await self._emit(
             conversation_id,
             user_id,
             ConversationEvent.STARTED,
@@ -224,7 +255,7 @@ class ConversationTracker:
                     )
             state.previous_digest, state.previous_vector = digest, vector
         keep_text = self.store_text if store_text is None else store_text
-        return self._emit(
+        return await self._emit(
             conversation_id,
             user_id,
             ConversationEvent.USER_MESSAGE,
@@ -257,7 +288,7 @@ class ConversationTracker:
         if text is not None and response_length is None:
             response_length = len(text)
         keep_text = self.store_text if store_text is None else store_text
-        return self._emit(
+        return await self._emit(
             conversation_id,
             user_id,
             ConversationEvent.AGENT_RESPONSE,
@@ -286,7 +317,7 @@ class ConversationTracker:
         """The agent called a tool; `status` is `ok` or `error`."""
         if status not in _TOOL_STATUSES:
             raise EventValidationError(f"tool status must be 'ok' or 'error', got {status!r}")
-        return self._emit(
+        return await self._emit(
             conversation_id,
             user_id,
             ConversationEvent.TOOL_CALLED,
@@ -308,7 +339,7 @@ class ConversationTracker:
         **extra: Any,
     ) -> EventRecord:
         """The agent asked for a human."""
-        return self._emit(
+        return await self._emit(
             conversation_id,
             user_id,
             ConversationEvent.HANDOFF_REQUESTED,
@@ -333,7 +364,7 @@ class ConversationTracker:
             raise EventValidationError(
                 f"rating must be 'positive' or 'negative', got {rating!r}"
             )
-        return self._emit(
+        return await self._emit(
             conversation_id,
             user_id,
             ConversationEvent.FEEDBACK_RECEIVED,
@@ -355,7 +386,7 @@ class ConversationTracker:
         current turn. Forgets the conversation's state."""
         turns = self._turn(conversation_id, total_turns)
         self._conversations.pop(conversation_id, None)
-        return self._emit(
+        return await self._emit(
             conversation_id,
             user_id,
             ConversationEvent.COMPLETED,
@@ -377,7 +408,7 @@ class ConversationTracker:
         Forgets the conversation's state."""
         turn = self._turn(conversation_id, abandoned_at_turn)
         self._conversations.pop(conversation_id, None)
-        return self._emit(
+        return await self._emit(
             conversation_id,
             user_id,
             ConversationEvent.ABANDONED,
@@ -388,7 +419,7 @@ class ConversationTracker:
 
     # -- internals -------------------------------------------------------------------
 
-    def _emit(
+    async def _emit(
         self,
         conversation_id: str,
         user_id: str | None,
@@ -404,9 +435,14 @@ class ConversationTracker:
                 f"metadata key(s) {', '.join(sorted(clash))} given twice"
             )
         metadata.update(extra)
-        return self.record_nowait(
-            conversation_id, user_id, event_type, event_timestamp=event_timestamp, **metadata
+        event, row = _validated(
+            conversation_id, user_id, event_type, metadata, event_timestamp, None
         )
+        if self.when_full == "wait":
+            await self._writer.submit_when_ready(row)
+        else:
+            self._submit(row)
+        return event
 
     def _state(self, conversation_id: str) -> _ConversationState:
         conversations = self._conversations
@@ -429,6 +465,54 @@ class ConversationTracker:
         if self.embedder.blocking:
             return await asyncio.to_thread(self.embedder.embed, text)
         return self.embedder.embed(text)
+
+
+def _validated(
+    conversation_id: str,
+    user_id: str | None,
+    event_type: ConversationEvent | str,
+    metadata: dict[str, Any],
+    event_timestamp: datetime | None,
+    event_id: str | None,
+) -> tuple[EventRecord, Row]:
+    """`EventRecord.create` and the row, refusing what the stores cannot hold: an id longer
+    than `MAX_EVENT_ID_LENGTH`, a NUL character in an id or in metadata."""
+    event = EventRecord.create(
+        conversation_id, user_id, event_type, metadata, event_timestamp, event_id
+    )
+    if event_id is not None:
+        if not isinstance(event_id, str):
+            raise EventValidationError(f"event_id must be text, got {type(event_id).__name__}")
+        if len(event_id) > MAX_EVENT_ID_LENGTH:
+            raise EventValidationError(
+                f"event_id is {len(event_id)} characters long: at most "
+                f"{MAX_EVENT_ID_LENGTH} are accepted (it is the raw table's key)"
+            )
+    for name, value in (
+        ("event_id", event_id),
+        ("conversation_id", conversation_id),
+        ("user_id", user_id),
+    ):
+        if value is not None and "\x00" in value:
+            raise EventValidationError(f"{name} contains a NUL character, which no store keeps")
+    row: Row = event.to_row()  # type: ignore[assignment]
+    # JSON spells NUL "\\u0000": the walk runs only when the text has one.
+    if row[5] is not None and "\\u0000" in row[5] and _has_nul(metadata):
+        raise EventValidationError(
+            "metadata contains a NUL character (\\x00), which PostgreSQL cannot store: "
+            "remove it before recording"
+        )
+    return event, row
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _exact_digest(text: str) -> bytes:

@@ -175,12 +175,18 @@ class PostgresStore:
                 await cursor.execute(self._upsert)
 
     async def close(self) -> None:
-        if self._pool is not None and self._owns_pool:
-            await self._pool.close(timeout=self.connect_timeout)
-            self._pool = None
         self._ready = False
+        if self._pool is not None and self._owns_pool:
+            pool, self._pool = self._pool, None
+            # Forgotten even when closing fails (its event loop may be gone, at
+            # interpreter exit): the next open() makes a new one.
+            await pool.close(timeout=self.connect_timeout)
 
     def is_transient(self, error: BaseException) -> bool:
         # OperationalError covers lost or refused connections, pool time-outs,
-        # admin shutdowns, serialisation failures and deadlocks.
+        # admin shutdowns, serialisation failures and deadlocks. It also covers
+        # class 54, "program limit exceeded" (an id too long for the primary
+        # key's btree index): a fault of the batch that no retry fixes.
+        if isinstance(error, psycopg.Error) and (error.sqlstate or "").startswith("54"):
+            return False
         return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError | OSError)
