@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 
+import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from conversation_analytics.benchmarks import tracker as bench
 
@@ -51,3 +53,24 @@ def test_events_are_a_valid_mix_of_every_lifecycle_step() -> None:
     assert len(events) == 2000
     kinds = {kind for _, _, kind, _ in events}
     assert kinds == {"started", "user_message", "tool_called", "agent_response", "completed"}
+
+
+def test_bench_refuses_an_existing_schema_and_leaves_it_intact(
+    postgres_conninfo: str, capsys, monkeypatch
+) -> None:
+    """`--pg-schema raw` used to drop a warehouse's raw schema with cascade."""
+    with psycopg.connect(postgres_conninfo, autocommit=True) as conn:
+        conn.execute("create schema raw")
+        conn.execute("create table raw.conversation_events (id text primary key)")
+        conn.execute("insert into raw.conversation_events values ('kept')")
+        conn.execute("create view raw.events_view as select * from raw.conversation_events")
+    monkeypatch.setenv("PGDATABASE", conninfo_to_dict(postgres_conninfo)["dbname"])
+    assert bench.main(["--events", "200", "--stores", "postgres", "--pg-schema", "raw"]) == 1
+    assert "schema 'raw' already exists" in capsys.readouterr().out
+    with psycopg.connect(postgres_conninfo) as conn:
+        assert conn.execute("select id from raw.events_view").fetchall() == [("kept",)]
+    # A schema of its own is created, written to and dropped.
+    assert bench.main(["--events", "200", "--stores", "postgres", "--pg-schema", "own"]) == 0
+    with psycopg.connect(postgres_conninfo) as conn:
+        schemas = conn.execute("select nspname from pg_namespace where nspname in ('raw', 'own')")
+        assert schemas.fetchall() == [("raw",)]

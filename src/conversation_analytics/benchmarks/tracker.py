@@ -14,8 +14,9 @@ Two figures come out:
   `close()` has written the last event, against 20,000 events per second.
 
 PostgreSQL is reached through the libpq variables (PGHOST, PGPORT, ...); the
-benchmark writes to its own schema (`--pg-schema`, default `tracker_bench`)
-and drops it afterwards. An unreachable server is reported on its row; the
+benchmark creates a schema of its own (`--pg-schema`, default `tracker_bench`),
+writes there and drops it afterwards. It refuses a schema that already exists
+(`raw`, say): it only ever drops what it created. An unreachable server is reported on its row; the
 exit code is then non-zero only if postgres was asked for with `--stores`.
 DuckDB and JSON-lines files go to a temporary folder that is removed.
 """
@@ -194,7 +195,25 @@ def postgres_problem(timeout: float = 3.0) -> str | None:
     return None
 
 
+async def create_postgres_schema(schema: str) -> str | None:
+    """Create `schema` for the benchmark; why not (it exists) or None."""
+    import psycopg
+    from psycopg import sql
+
+    async with await psycopg.AsyncConnection.connect("", autocommit=True) as conn:
+        try:
+            await conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
+        except psycopg.errors.DuplicateSchema:
+            return (
+                f"schema {schema!r} already exists: the benchmark writes to a schema of its "
+                "own and drops it afterwards, so it leaves this one alone; pass a new "
+                "--pg-schema (or drop a leftover benchmark schema yourself)"
+            )
+    return None
+
+
 async def drop_postgres_schema(schema: str) -> None:
+    """Drop the schema `create_postgres_schema` made (never call it otherwise)."""
     import psycopg
     from psycopg import sql
 
@@ -261,7 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--batch-size", type=int, default=2000, help="size trigger (default 2000)")
     parser.add_argument(
-        "--pg-schema", default="tracker_bench", help="schema the postgres row writes to, then drops"
+        "--pg-schema",
+        default="tracker_bench",
+        help="a schema that does not exist yet: the postgres row creates it, writes "
+        "there, then drops it (default tracker_bench)",
     )
     parser.add_argument(
         "--strict", action="store_true", help="exit 3 when a target is missed"
@@ -294,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
                         Result(name, error=f"unreachable through PG* variables: {problem}")
                     )
                     failed = failed or explicit
+                    continue
+                problem = asyncio.run(create_postgres_schema(args.pg_schema))
+                if problem is not None:
+                    results.append(Result(name, error=f"refused: {problem}"))
+                    failed = True
                     continue
             print(f"  {name} ...", flush=True)
             store = build_store(name, Path(tmp), args)
