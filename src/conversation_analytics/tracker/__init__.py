@@ -10,7 +10,8 @@ The article is the one the project started from:
         await tracker.started("c-1", "u-1", channel="web", agent_id="support")
         await tracker.user_message("c-1", "u-1", text="How do I reset my password?")
 
-See docs/tracker.md for delivery guarantees, tuning and the similarity threshold.
+Agents that do not run asyncio use `SyncConversationTracker` (same calls,
+no `await`). See docs/tracker.md for delivery guarantees, tuning and the similarity threshold.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from . import stores
 from .batching import BatchSettings, TrackerClosedError, TrackerStats
 from .similarity import CharNgramEmbedder, Embedder, SentenceEmbedder, select_embedder
 from .stores import EventStore, JsonLinesStore, MemoryStore, Row
-from .tracker import ConversationTracker
+from .sync import SyncConversationTracker
+from .tracker import MAX_EVENT_ID_LENGTH, ConversationTracker
 
 if TYPE_CHECKING:
     from .stores import DuckDBStore, PostgresStore
@@ -38,10 +40,12 @@ __all__ = [
     "EventStore",
     "EventValidationError",
     "JsonLinesStore",
+    "MAX_EVENT_ID_LENGTH",
     "MemoryStore",
     "PostgresStore",
     "Row",
     "SentenceEmbedder",
+    "SyncConversationTracker",
     "TrackerClosedError",
     "TrackerStats",
     "select_embedder",

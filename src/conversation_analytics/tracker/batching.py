@@ -515,6 +515,7 @@ class BatchWriter:
         wait = self.settings.close_timeout if timeout is None else timeout
         if loop is not None and not loop.is_closed():
             if loop.is_running():
+                loop.call_soon_threadsafe(loop.set_default_executor, _InlineExecutor())
                 future = asyncio.run_coroutine_threadsafe(self.close(timeout), loop)
                 with contextlib.suppress(Exception):
                     future.result(wait + 5.0)
