@@ -193,3 +193,22 @@ async def test_a_live_writers_part_file_is_left_alone(tmp_path: Path) -> None:
     assert second.completed_files == [] and len(list(tmp_path.glob("*.part"))) == 1
     await first.close()
     assert len(jsonl_lines(tmp_path)) == 1 and os.listdir(tmp_path)
+
+
+def test_flush_on_exit_false_leaves_the_exit_to_the_application(tmp_path: Path) -> None:
+    database = tmp_path / "events.duckdb"
+    body = """
+    async def main():
+        tracker = ConversationTracker(
+            DuckDBStore(sys.argv[1]),
+            settings=BatchSettings(flush_interval=60, batch_size=10_000),
+            embedder="ngram",
+            flush_on_exit=False,
+        )
+        await record_all(tracker)
+
+    asyncio.run(main())
+    """
+    result = run(body, str(database))
+    assert result.returncode == 0, result.stderr
+    assert not database.exists() and "still queued" not in result.stderr

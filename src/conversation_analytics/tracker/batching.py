@@ -6,14 +6,18 @@ append. A background task wakes when `batch_size` events are waiting or
 up to `max_batch_size` events per write.
 
 A failed write is retried with exponential backoff (with jitter) for as long
-as the store calls the error transient; an error the store calls permanent is
-retried `max_attempts` times and the batch is then dropped. Meanwhile new
-events queue up to `max_queue`; past that, new events are dropped. Every drop
+as the store calls the error transient; a batch the store rejects with an
+error it calls permanent `max_attempts` times is written in halves, halved
+again while rejected, until each event the store cannot take is dropped on its
+own and the rest are written. Meanwhile new events queue up to `max_queue`;
+past that, new events are dropped, or `submit_when_ready` waits for room
+(backpressure). Every drop
 is counted in `TrackerStats` and logged at ERROR on the
 `conversation_analytics.tracker` logger (at once, then at most every
 `drop_log_interval` seconds while drops go on), and handed to `on_drop` if
 given. `close()` flushes, waiting at most `close_timeout` seconds; what is
-still unwritten then is dropped the same loud way.
+still unwritten then is dropped the same loud way. `close_from_outside` is
+`close()` for the exit hook and the SIGTERM handler (`shutdown`).
 
 Delivery is at-least-once: a write whose outcome is unknown (a time-out, a
 connection lost after commit) is retried, and the raw table may then hold an
@@ -114,6 +118,7 @@ class BatchWriter:
         self._on_drop = on_drop
         self.on_start: Callable[[BatchWriter], None] | None = None
         self.on_close: Callable[[BatchWriter], None] | None = None
+        self.flush_at_exit = True
         self._buffer: list[Row] = []
         self._inflight: list[Row] = []
         self._inflight_done = 0

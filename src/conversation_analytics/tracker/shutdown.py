@@ -61,7 +61,7 @@ def forget(writer: BatchWriter) -> None:
 def close_open_writers() -> None:
     """Close every tracker still open (the `atexit` hook)."""
     with _lock:
-        writers = list(_open_writers)
+        writers = [w for w in _open_writers if w.flush_at_exit]
     for writer in writers:
         try:
             writer.close_from_outside()

@@ -102,6 +102,7 @@ class ConversationTracker:
         self.max_open_conversations = max_open_conversations
         self.when_full = when_full
         self._writer = BatchWriter(store, settings, on_drop)
+        self._writer.flush_at_exit = flush_on_exit
         if flush_on_exit or flush_on_sigterm:
             self._writer.on_start = shutdown.keep
         self._writer.on_close = shutdown.forget
