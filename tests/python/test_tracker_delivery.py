@@ -277,3 +277,18 @@ async def test_waiting_for_room_ends_with_the_tracker_or_the_caller() -> None:
     with pytest.raises(TrackerClosedError):
         await blocked
     assert tracker.stats.dropped == 5
+
+
+async def test_many_rejected_events_are_logged_a_few_then_in_one_line(caplog) -> None:
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    rejected = {f'{{"turn":{i}}}' for i in range(0, 100, 5)}
+    store = RejectingStore(MemoryStore(), rejects=lambda row: row[5] in rejected)
+    tracker = tracker_for(store, batch_size=100, max_attempts=1, flush_interval=60)
+    for i in range(100):
+        await tracker.record("c", "u", "user_message", turn=i)
+    await tracker.close()
+    assert (tracker.stats.written, tracker.stats.dropped) == (80, 20)
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("DROPPED it," in m for m in messages) == 10
+    [summary] = [m for m in messages if "DROPPED them" in m]
+    assert "rejected 10 more events of the batch of 100" in summary

@@ -292,6 +292,7 @@ class BatchWriter:
         the rest are written. Parts are written in order: what is resolved
         of the batch is always a prefix of it (`_inflight_done`).
         """
+        self._rejected_in_batch = 0
         error = await self._attempt(batch, self.settings.max_attempts)
         if error is None:
             return
@@ -307,7 +308,7 @@ class BatchWriter:
             type(error).__name__,
             _short(error),
         )
-        self._rejected_in_batch = 0
+        last_error: BaseException = error
         parts = [batch]
         while parts:
             part = parts.pop()
@@ -315,8 +316,9 @@ class BatchWriter:
                 error = await self._attempt(part, 1)
                 if error is None:
                     continue
+                last_error = error
             if len(part) == 1:
-                self._drop_rejected(part, error, 1)  # type: ignore[arg-type]
+                self._drop_rejected(part, last_error, 1)
             else:
                 middle = len(part) // 2
                 parts += [part[middle:], part[:middle]]
@@ -328,8 +330,8 @@ class BatchWriter:
                 self.store.name,
                 unlogged,
                 len(batch),
-                type(error).__name__,
-                _short(error),
+                type(last_error).__name__,
+                _short(last_error),
                 self.stats.dropped_by_reason["rejected_by_store"],
             )
 
