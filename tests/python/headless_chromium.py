@@ -77,6 +77,32 @@ class PageReport:
     log_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of_events(cls, url: str, events: list[dict[str, Any]]) -> PageReport:
+        """The report of the protocol `events` received so far (call it again
+        after driving the page to see what the driving caused)."""
+        report = cls(url=url)
+        for event in events:
+            method, params = event["method"], event.get("params", {})
+            if method == "Network.requestWillBeSent":
+                report.requests.append(params["request"]["url"])
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in (
+                "error",
+                "assert",
+            ):
+                report.console_errors.append(
+                    " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"])
+                )
+            elif method == "Runtime.exceptionThrown":
+                details = params.get("exceptionDetails", {})
+                report.exceptions.append(
+                    details.get("exception", {}).get("description") or details.get("text", "")
+                )
+            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+                entry = params["entry"]
+                report.log_errors.append(f"{entry.get('source')}: {entry.get('text')}")
+        return report
+
     def network_requests(self) -> list[str]:
         """Requests other than the page itself and inline data: URLs."""
         return [url for url in self.requests if url != self.url and not url.startswith("data:")]
@@ -218,6 +244,14 @@ class Browser:
             raise BrowserError(f"evaluate failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
+    def set_viewport(self, width: int, height: int = 1000) -> None:
+        """Lay the page out at `width` x `height` CSS pixels (a desktop
+        browser's window of that size, scale 1)."""
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+
     def screenshot(self, clip: dict[str, float] | None = None) -> bytes:
         params: dict[str, Any] = {"format": "png", "captureBeyondViewport": True}
         if clip is not None:
@@ -255,26 +289,7 @@ def open_page(url: str, *, executable: str, settle_seconds: float = 1.0) -> Iter
         browser.send("Page.navigate", {"url": url})
         browser.wait_for("Page.loadEventFired", timeout=60)
         browser.drain(settle_seconds)
-        report = PageReport(url=url)
-        for event in browser.events:
-            method, params = event["method"], event.get("params", {})
-            if method == "Network.requestWillBeSent":
-                report.requests.append(params["request"]["url"])
-            elif method == "Runtime.consoleAPICalled" and params.get("type") in (
-                "error",
-                "assert",
-            ):
-                report.console_errors.append(
-                    " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"])
-                )
-            elif method == "Runtime.exceptionThrown":
-                details = params.get("exceptionDetails", {})
-                report.exceptions.append(
-                    details.get("exception", {}).get("description") or details.get("text", "")
-                )
-            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
-                entry = params["entry"]
-                report.log_errors.append(f"{entry.get('source')}: {entry.get('text')}")
+        report = PageReport.of_events(url, browser.events)
         yield browser, report
     finally:
         browser.close()

@@ -11,6 +11,13 @@ not given). Each section is a plain read of one mart:
 - the agent league: `conversation_summary_by_agent`, and the calendar weeks
   the window touches from `agent_performance_weekly`;
 - tools and models: `conversation_summary_by_tool`, `conversation_summary_by_model`.
+
+The page's filters (dates, agent, channel, model) re-aggregate the
+additive columns of the daily marts in the page: `explore` holds the rows
+of `conversation_metrics_daily` (every model) and
+`conversation_metrics_daily_by_model` (one model) for the days the window
+touches, and the worst conversations of those days from
+`fct_conversations` (ids and flags only) for the drill-down.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import duckdb
 
 from conversation_analytics.presentation.marts import (
     MartReader,
@@ -40,8 +49,53 @@ MARTS = (
     "conversation_summary_by_tool",
     "conversation_summary_by_model",
     "agent_performance_weekly",
+    "conversation_metrics_daily",
+    "conversation_metrics_daily_by_model",
+    "fct_conversations",
 )
 LEAGUE_WEEKS = 6
+# The agent and channel the marts name `unknown`: events without one. Shown
+# apart, never ranked with the named ones.
+UNKNOWN = "unknown"
+# The additive columns the page sums, in this order (the outcome mix and the
+# provisional flag when the daily mart has them).
+DAILY_SUMS = (
+    "total_conversations",
+    "completed_conversations",
+    "abandoned_conversations",
+    "handoff_conversations",
+    "sum_user_turns",
+    "sum_satisfaction_score",
+    "sum_rephrase_count",
+)
+OUTCOME_MIX = (
+    "ended_abandoned_conversations",
+    "ended_handed_off_conversations",
+    "timed_out_conversations",
+    "in_progress_conversations",
+)
+# The drill-down: the worst conversations of the days shown (abandoned
+# first, then the most negative feedback, then the most rephrases), at most
+# DRILL_CAP of them in the page, DRILL_SHOWN listed for the filters chosen.
+DRILL_CAP = 1000
+DRILL_SHOWN = 25
+DRILL_COLUMNS = (
+    "conversation_id",
+    "started_date",
+    "agent_id",
+    "channel",
+    "outcome",
+    "was_abandoned",
+    "had_handoff",
+    "negative_feedback_count",
+    "rephrase_count",
+    "user_turns",
+)
+# The marts' default confidence_level and its standard normal quantile (the
+# macro confidence_z): the page's Wilson intervals use them, as the marts'
+# ci columns do.
+CONFIDENCE_LEVEL = 0.95
+CONFIDENCE_Z = 1.959963984540054
 MAX_TURNS_SHOWN = 30
 SIGNAL_LABELS = {
     "explicit": "Explicit feedback",
@@ -134,6 +188,32 @@ class ModelRow:
 
 
 @dataclass(frozen=True)
+class Explore:
+    """What the page's filters re-aggregate. `daily` rows are
+    [date, agent, channel, *sums] with date, agent and channel as indexes
+    into `dates`, `agents` and `channels`, and the sums in the order of
+    `sums`; `by_model` rows add the index of the model after the channel.
+    `provisional` holds the dates whose rates can still change."""
+
+    dates: list[str]
+    agents: list[str]
+    channels: list[str]
+    models: list[str]
+    sums: list[str]
+    daily: list[list[Any]]
+    by_model_sums: list[str]
+    by_model: list[list[Any]]
+    provisional: list[str]
+    unknown: str
+    confidence_level: float
+    z: float
+    drill_columns: list[str]
+    drill: list[list[Any]]
+    drill_cap: int
+    drill_shown: int
+
+
+@dataclass(frozen=True)
 class DashboardData:
     target: str
     schema: str
@@ -149,6 +229,8 @@ class DashboardData:
     alerts: list[tuple[date, str, AgentWeek]]
     tools: list[ToolRow]
     models: list[ModelRow]
+    explore: Explore
+    provisional_week: date | None = None
 
 
 def _int(value: Any) -> int:
@@ -157,6 +239,13 @@ def _int(value: Any) -> int:
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _number(value: Any) -> int | float:
+    """An additive mart value as JSON takes it: an integer count stays one."""
+    if value is None:
+        return 0
+    return value if isinstance(value, int) else float(value)
 
 
 def _as_date(value: Any) -> date:
@@ -186,7 +275,119 @@ class _DashboardReader(MartReader):
             alerts=alerts,
             tools=self._tools(window),
             models=self._models(window),
+            explore=self._explore(window),
+            provisional_week=self._provisional_week(weeks, window),
         )
+
+    def columns_of(self, mart: str) -> set[str]:
+        sql = f"select * from {self.table(mart)} where 1 = 0"
+        if isinstance(self.connection, duckdb.DuckDBPyConnection):
+            description = self.connection.execute(sql).description
+        else:
+            with self.connection.cursor() as cursor:
+                description = cursor.execute(sql).description
+        return {str(column[0]) for column in description or ()}
+
+    def _days(self, window: Window) -> tuple[date, date] | None:
+        if window.start_at is None or window.as_of_at is None:
+            return None
+        return _as_date(window.start_at), _as_date(window.as_of_at)
+
+    def _explore(self, window: Window) -> Explore:
+        days = self._days(window)
+        daily_columns = self.columns_of("conversation_metrics_daily")
+        mix = [c for c in OUTCOME_MIX if c in daily_columns]
+        sums = [*DAILY_SUMS, *mix] if len(mix) == len(OUTCOME_MIX) else list(DAILY_SUMS)
+        has_provisional = "is_provisional" in daily_columns
+        model_columns = self.columns_of("conversation_metrics_daily_by_model")
+        model_sums = [c for c in sums if c in model_columns]
+        where, params = ("started_date between ? and ?", days) if days else ("1 = 0", ())
+        daily = self.records(
+            "conversation_metrics_daily",
+            ("started_date", "agent_id", "channel", *sums,
+             *(("is_provisional",) if has_provisional else ())),
+            where, "started_date, agent_id, channel", params,
+        )
+        by_model = self.records(
+            "conversation_metrics_daily_by_model",
+            ("started_date", "agent_id", "channel", "model", *model_sums),
+            where, "started_date, agent_id, channel, model", params,
+        )
+        dates = sorted({_as_date(r["started_date"]).isoformat() for r in daily})
+        agents = sorted({str(r["agent_id"]) for r in daily})
+        channels = sorted({str(r["channel"]) for r in daily})
+        models = sorted({str(r["model"]) for r in by_model})
+        if has_provisional:
+            provisional = sorted(
+                {_as_date(r["started_date"]).isoformat() for r in daily if r["is_provisional"]}
+            )
+        else:
+            # Without the mart's flag: the as-of day, which is still open.
+            provisional = dates[-1:]
+        date_at = {d: i for i, d in enumerate(dates)}
+        agent_at = {a: i for i, a in enumerate(agents)}
+        channel_at = {c: i for i, c in enumerate(channels)}
+        model_at = {m: i for i, m in enumerate(models)}
+
+        def key(row: dict[str, Any]) -> list[int]:
+            return [
+                date_at[_as_date(row["started_date"]).isoformat()],
+                agent_at[str(row["agent_id"])],
+                channel_at[str(row["channel"])],
+            ]
+
+        drill = self.records(
+            "fct_conversations",
+            DRILL_COLUMNS,
+            f"{where} and (was_abandoned or negative_feedback_count > 0 or rephrase_count > 0)",
+            "case when was_abandoned then 0 else 1 end, negative_feedback_count desc, "
+            f"rephrase_count desc, conversation_id limit {DRILL_CAP}",
+            params,
+        )
+        return Explore(
+            dates=dates,
+            agents=agents,
+            channels=channels,
+            models=models,
+            sums=sums,
+            daily=[[*key(r), *(_number(r[c]) for c in sums)] for r in daily],
+            by_model_sums=model_sums,
+            by_model=[
+                [*key(r), model_at[str(r["model"])], *(_number(r[c]) for c in model_sums)]
+                for r in by_model
+            ],
+            provisional=provisional,
+            unknown=UNKNOWN,
+            confidence_level=CONFIDENCE_LEVEL,
+            z=CONFIDENCE_Z,
+            drill_columns=list(DRILL_COLUMNS),
+            drill=[
+                [
+                    _as_date(r[c]).isoformat() if c == "started_date"
+                    else bool(r[c]) if c in ("was_abandoned", "had_handoff")
+                    else _number(r[c]) if c.endswith(("_count", "_turns"))
+                    else str(r[c])
+                    for c in DRILL_COLUMNS
+                ]
+                for r in drill
+            ],
+            drill_cap=DRILL_CAP,
+            drill_shown=DRILL_SHOWN,
+        )
+
+    def _provisional_week(self, weeks: list[date], window: Window) -> date | None:
+        """The newest week shown while it is still open: its rates can change."""
+        if not weeks:
+            return None
+        newest = weeks[-1]
+        if "is_complete_week" in self.columns_of("agent_performance_weekly"):
+            rows = self.records(
+                "agent_performance_weekly", ("is_complete_week",), "week_start = ?", "",
+                (newest,),
+            )
+            return newest if any(not r["is_complete_week"] for r in rows) else None
+        days = self._days(window)
+        return newest if days and newest + timedelta(days=7) > days[1] else None
 
     def _in_window(
         self, mart: str, window: Window, columns: tuple[str, ...], where: str = "",

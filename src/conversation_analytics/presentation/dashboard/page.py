@@ -19,7 +19,13 @@ from conversation_analytics.presentation.dashboard.charts import (
 from conversation_analytics.presentation.dashboard.charts import escape as _e
 from conversation_analytics.presentation.dashboard.charts import nice_max as _nice_max
 from conversation_analytics.presentation.dashboard.charts import number as _num
-from conversation_analytics.presentation.dashboard.data import MAX_TURNS_SHOWN, DashboardData
+from conversation_analytics.presentation.dashboard.data import (
+    MAX_TURNS_SHOWN,
+    UNKNOWN,
+    AgentRow,
+    DashboardData,
+)
+from conversation_analytics.presentation.dashboard.explore import EXPLORE_SCRIPT
 from conversation_analytics.presentation.report import describe_window
 
 STYLE = """
@@ -29,17 +35,23 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
        color: #1c2833; background: #f4f6f7; }
 header { background: #1c2833; color: #fff; padding: 18px 28px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
-header p { margin: 0; color: #d5d8dc; }
-main { padding: 20px 28px 40px; display: grid; gap: 18px; max-width: 1600px; }
-section { background: #fff; border-radius: 8px; padding: 16px 20px;
+header p { margin: 0; color: #d5d8dc; overflow-wrap: anywhere; }
+main { padding: 20px 28px 40px; display: grid; grid-template-columns: minmax(0, 1fr); gap: 18px;
+       max-width: 1600px; }
+section { background: #fff; border-radius: 8px; padding: 16px 20px; min-width: 0;
           box-shadow: 0 1px 2px rgba(0,0,0,.08); overflow-x: auto; }
 section h2 { margin: 0 0 10px; font-size: 17px; }
+section h3 { font-size: 14px; }
 section p.note { margin: 6px 0 0; color: #5d6d7e; font-size: 12px; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(150px, 100%), 1fr));
+        gap: 12px; }
 .kpi { border: 1px solid #e5e8eb; border-radius: 6px; padding: 10px 12px; }
 .kpi .label { color: #5d6d7e; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
 .kpi .value { font-size: 24px; font-weight: 600; }
-.two { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 18px; }
+.kpi .ci { color: #5d6d7e; font-size: 12px; }
+.two { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(360px, 100%), 1fr));
+       gap: 18px; }
+.two > div { min-width: 0; overflow-x: auto; }
 .legend span { display: inline-block; margin-right: 16px; font-size: 12px; }
 .legend i { display: inline-block; width: 12px; height: 3px; margin-right: 5px;
             vertical-align: middle; }
@@ -50,11 +62,34 @@ th, td { padding: 5px 8px; border-bottom: 1px solid #eaecee; text-align: right;
          white-space: nowrap; }
 th { background: #f8f9f9; font-weight: 600; cursor: pointer; user-select: none; }
 th:first-child, td:first-child, td.name, th.name { text-align: left; }
+td.name { white-space: normal; overflow-wrap: anywhere; min-width: 8em; }
+td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 td.alert { background: #fadbd8; color: #922b21; font-weight: 600; }
+td.week small { display: block; font-size: 11px; }
+th.week { white-space: normal; min-width: 5.5em; }
+tbody.apart td { color: #5d6d7e; background: #fbfcfc; }
+tbody.apart tr.caption td { font-size: 12px; font-style: italic; }
 .up { color: #1a7f4b; } .down { color: #c0392b; } .muted { color: #99a3a4; }
+.provisional { color: #7d6608; }
+.badge { display: inline-block; margin-left: 8px; padding: 1px 8px; border-radius: 10px;
+         background: #fcf3cf; color: #7d6608; font-size: 12px; font-weight: 600; }
 ul.alerts { margin: 0; padding-left: 18px; }
 ul.alerts li { color: #922b21; }
+#filters { display: flex; flex-wrap: wrap; gap: 10px 16px; align-items: flex-end; }
+#filters label { display: flex; flex-direction: column; gap: 2px; font-size: 12px;
+                 color: #5d6d7e; max-width: 100%; }
+#filters select, #filters input, #filters button, #drill-kind { font: inherit; max-width: 100%; }
+.mix { display: flex; height: 28px; border-radius: 4px; overflow: hidden; margin: 6px 0; }
+.mix span { display: block; height: 100%; }
 footer { padding: 0 28px 30px; color: #5d6d7e; font-size: 12px; }
+@media (max-width: 720px) {
+  header { padding: 14px 12px; }
+  main { padding: 12px 8px 24px; gap: 12px; }
+  section { padding: 12px 10px; }
+  footer { padding: 0 12px 24px; }
+  /* Charts keep their size (and legible text) and scroll in their box. */
+  svg.chart { max-width: none; }
+}
 """
 
 # Nothing may load from anywhere: inline styles and scripts only.
@@ -88,18 +123,8 @@ SCRIPT = """
       });
     });
   });
-  document.documentElement.setAttribute("data-dashboard-ready", "true");
 })();
 """
-
-
-def _kpi(key: str, label: str, value: float | int | None, digits: int, suffix: str = "") -> str:
-    shown = _num(value, digits, suffix) if not isinstance(value, int) else f"{value:,}"
-    raw = "" if value is None else str(value)
-    return (
-        f'<div class="kpi"><div class="label">{_e(label)}</div>'
-        f'<div class="value" data-metric="{_e(key)}" data-value="{_e(raw)}">{_e(shown)}</div></div>'
-    )
 
 
 def _change(change: float | None) -> str:
@@ -116,41 +141,127 @@ def _cell(value: float | int | None, digits: int = 1, suffix: str = "") -> str:
     return f"<td{sort}>{_e(shown)}</td>"
 
 
-def _headline(data: DashboardData) -> str:
-    h = data.headline
+def _options(values: list[str], everything: str) -> str:
+    return f'<option value="">{_e(everything)}</option>' + "".join(
+        f'<option value="{_e(v)}">{_e(v)}</option>' for v in values
+    )
+
+
+def _filters_section(data: DashboardData) -> str:
+    ex = data.explore
+    first, last = (ex.dates[0], ex.dates[-1]) if ex.dates else ("", "")
+    bounds = f'min="{_e(first)}" max="{_e(last)}"'
     return (
-        '<section id="headline"><h2>Headline</h2><div class="kpis">'
-        + _kpi("total_conversations", "Conversations", h.total_conversations, 0)
-        + _kpi("completion_rate", "Completion rate", h.completion_rate, 1, " %")
-        + _kpi("abandonment_rate", "Abandonment rate", h.abandonment_rate, 1, " %")
-        + _kpi("handoff_rate", "Handoff rate", h.handoff_rate, 1, " %")
-        + _kpi("avg_turns", "Avg turns", h.avg_turns, 1)
-        + _kpi("avg_duration_seconds", "Avg completed duration (s)", h.avg_duration_seconds, 0)
-        + _kpi("avg_satisfaction_score", "Avg satisfaction (0-1)", h.avg_satisfaction_score, 3)
+        '<section id="explore"><h2>Explore</h2><form id="filters">'
+        f'<label>From<input type="date" id="filter-from" {bounds} value="{_e(first)}"></label>'
+        f'<label>To<input type="date" id="filter-to" {bounds} value="{_e(last)}"></label>'
+        f'<label>Agent<select id="filter-agent">{_options(ex.agents, "All agents")}</select>'
+        "</label>"
+        f'<label>Channel<select id="filter-channel">{_options(ex.channels, "All channels")}'
+        "</select></label>"
+        f'<label>Model<select id="filter-model">{_options(ex.models, "All models")}</select>'
+        "</label>"
+        '<button type="button" id="filter-reset">Reset</button></form>'
+        '<p class="note">The filters apply to the headline, the daily rates, the outcome mix, '
+        "the channels and the drill-down: whole days by started_date (UTC), the sums of "
+        "conversation_metrics_daily (every model) or conversation_metrics_daily_by_model "
+        "(one model: a conversation counts once for each model that answered in it), divided "
+        "as the marts divide. The sections below them show the trailing window of the "
+        "header.</p></section>"
+    )
+
+
+def _kpi(key: str, label: str, ci: bool = False) -> str:
+    interval = f'<div class="ci" data-ci="{_e(key)}"></div>' if ci else ""
+    return (
+        f'<div class="kpi"><div class="label">{_e(label)}</div>'
+        f'<div class="value" data-metric="{_e(key)}" data-value="">–</div>{interval}</div>'
+    )
+
+
+def _headline(data: DashboardData) -> str:
+    level = f"{data.explore.confidence_level * 100:g} %"
+    return (
+        '<section id="headline"><h2>Headline'
+        '<span class="badge" id="headline-provisional" hidden>provisional</span></h2>'
+        '<div class="kpis">'
+        + _kpi("total_conversations", "Conversations")
+        + _kpi("completion_rate", "Completion rate", ci=True)
+        + _kpi("abandonment_rate", "Abandonment rate", ci=True)
+        + _kpi("handoff_rate", "Handoff rate", ci=True)
+        + _kpi("avg_turns", "Avg turns")
+        + _kpi("avg_satisfaction_score", "Avg satisfaction (0-1)")
+        + _kpi("rephrase_rate", "Rephrase rate")
         + "</div>"
-        '<p class="note">Rates: 100 x conversations with the event / all conversations '
-        "that started in the window (conversation_summary).</p></section>"
+        '<p class="note">Rates: 100 x conversations with the event / conversations of the '
+        f"slice, with the {level} Wilson score interval of the marts' ci columns. "
+        "Provisional: the days chosen include one whose conversations are still open, so "
+        "its rates can still change.</p></section>"
     )
 
 
 def _daily_section(data: DashboardData) -> str:
-    labels = [d.day.strftime("%m-%d") for d in data.daily]
-    series = [
-        ("completion", COLORS["completion"], [d.completion_rate for d in data.daily]),
-        ("abandonment", COLORS["abandonment"], [d.abandonment_rate for d in data.daily]),
-        ("handoff", COLORS["handoff"], [d.handoff_rate for d in data.daily]),
-    ]
     legend = "".join(
-        f'<span><i style="background:{color}"></i>{_e(name)} rate</span>'
-        for name, color, _ in series
+        f'<span><i style="background:{COLORS[name]}"></i>{_e(name)} rate</span>'
+        for name in ("completion", "abandonment", "handoff")
     )
     return (
         '<section id="daily-rates"><h2>Daily completion, abandonment and handoff rates</h2>'
-        f'<div class="legend">{legend}</div>'
-        + line_chart(labels, series, label="Daily rates, percent")
-        + '<p class="note">Each point is one started_date (UTC) over every agent and channel '
-        "(conversation_summary_by_day); the first day of the window is partial.</p>"
+        f'<div class="legend">{legend}</div><div id="daily-chart"></div>'
+        '<p class="note">One point per started_date (UTC) of the slice; the shaded band is '
+        "the rate's Wilson interval, wide where a day has few conversations. Hollow points "
+        "and dates marked * are provisional: conversations of the day are still open.</p>"
         "</section>"
+    )
+
+
+def _mix_section() -> str:
+    return (
+        '<section id="outcome-mix"><h2>Outcome mix'
+        '<span class="badge" id="mix-provisional" hidden>provisional</span></h2>'
+        '<div class="mix" id="mix-bar"></div>'
+        '<table id="mix-table"><thead><tr><th class="name">outcome</th><th>conversations</th>'
+        '<th>share</th></tr></thead><tbody id="mix-body"></tbody></table>'
+        '<p class="note" id="mix-missing" hidden>The marts of this build hold no outcome mix '
+        "for this slice: build again with this version of the project.</p>"
+        '<p class="note">Each conversation in exactly one, first match wins: completed, '
+        "abandoned, handed off (neither completed nor abandoned), timed out, in progress; the "
+        "shares add up to 100 % (give or take rounding).</p></section>"
+    )
+
+
+def _channels_section() -> str:
+    return (
+        '<section id="channels"><h2>Channels</h2>'
+        '<table class="sortable" id="channels-table"><thead><tr><th>#</th>'
+        '<th class="name">channel</th><th>conversations</th><th>completion</th>'
+        "<th>abandonment</th><th>handoff</th></tr></thead>"
+        '<tbody id="channels-ranked"></tbody><tbody class="apart" id="channels-apart"></tbody>'
+        '</table><p class="note">The slice of the filters over every channel, ranked by '
+        "completion rate; in brackets the rate's Wilson interval. Conversations whose events "
+        "name no channel (unknown) are shown apart, not ranked.</p></section>"
+    )
+
+
+def _drill_section(data: DashboardData) -> str:
+    ex = data.explore
+    return (
+        '<section id="drill-down"><h2>The worst conversations of the slice</h2>'
+        '<label>Show <select id="drill-kind"><option value="">all flagged</option>'
+        '<option value="abandoned">abandoned</option>'
+        '<option value="negative">negative feedback</option>'
+        '<option value="rephrased">rephrased</option></select></label> '
+        '<span class="note" id="drill-count"></span>'
+        '<table class="sortable" id="drill-table"><thead><tr><th>conversation_id</th>'
+        '<th>started</th><th class="name">agent</th><th class="name">channel</th>'
+        "<th>outcome</th><th>negative feedback</th><th>rephrases</th><th>user turns</th>"
+        '</tr></thead><tbody id="drill-body"></tbody></table>'
+        f'<p class="note">Worst first: abandoned, then the most negative feedback, then the '
+        f"most rephrases (fct_conversations; ids only, no message text). The page holds the "
+        f"worst {ex.drill_cap:,} conversations of the days it covers and lists the first "
+        f"{ex.drill_shown} that match the filters.</p>"
+        '<p class="note" id="drill-model" hidden>The model filter does not narrow this list: '
+        "fct_conversations has one row per conversation, not per model.</p></section>"
     )
 
 
@@ -217,9 +328,14 @@ def _satisfaction_section(data: DashboardData) -> str:
 
 
 def _league_section(data: DashboardData) -> str:
-    week_heads = "".join(f"<th>week of {w.strftime('%m-%d')}</th>" for w in data.weeks)
-    body = []
-    for rank, agent in enumerate(data.agents, start=1):
+    def week_head(w: date) -> str:
+        open_week = w == data.provisional_week
+        mark = ' <span class="provisional">(provisional)</span>' if open_week else ""
+        return f'<th class="week">week of {w.strftime("%m-%d")}{mark}</th>'
+
+    week_heads = "".join(week_head(w) for w in data.weeks)
+
+    def row(rank: int | None, agent: AgentRow) -> str:
         m = agent.metrics
         cells = []
         for w in data.weeks:
@@ -227,21 +343,35 @@ def _league_section(data: DashboardData) -> str:
             if week is None:
                 cells.append('<td class="muted">–</td>')
                 continue
-            css = ' class="alert"' if week.completion_rate_alert else ""
+            css = "week alert" if week.completion_rate_alert else "week"
             title = f"{week.total_conversations:,} conversations" + (
                 " — ALERT: completion fell" if week.completion_rate_alert else ""
-            )
+            ) + (" — provisional: the week is still open" if w == data.provisional_week else "")
             sort = "" if week.completion_rate is None else f' data-sort="{week.completion_rate}"'
             cells.append(
-                f'<td{css}{sort} title="{_e(title)}">{_num(week.completion_rate, 1, " %")} '
-                f"{_change(week.completion_rate_change_points)}</td>"
+                f'<td class="{css}"{sort} title="{_e(title)}">'
+                f'{_num(week.completion_rate, 1, " %")}'
+                f"<small>{_change(week.completion_rate_change_points)}</small></td>"
             )
-        body.append(
-            f'<tr data-agent="{_e(agent.agent_id)}"><td data-sort="{rank}">{rank}</td>'
+        shown_rank = "–" if rank is None else str(rank)
+        sort_rank = "" if rank is None else f' data-sort="{rank}"'
+        return (
+            f'<tr data-agent="{_e(agent.agent_id)}"><td{sort_rank}>{shown_rank}</td>'
             f'<td class="name">{_e(agent.agent_id)}</td>'
             f"{_cell(m.total_conversations)}{_cell(m.completion_rate, 1, ' %')}"
             f"{_cell(m.abandonment_rate, 1, ' %')}{_cell(m.handoff_rate, 1, ' %')}"
             f"{_cell(m.avg_satisfaction_score, 3)}{''.join(cells)}</tr>"
+        )
+
+    named = [a for a in data.agents if a.agent_id != UNKNOWN]
+    unknown = [a for a in data.agents if a.agent_id == UNKNOWN]
+    ranked = "".join(row(rank, agent) for rank, agent in enumerate(named, start=1))
+    apart = ""
+    if unknown:
+        apart = (
+            '<tbody class="apart" id="league-apart"><tr class="caption">'
+            f'<td colspan="{7 + len(data.weeks)}">Not ranked: events that name no agent</td>'
+            "</tr>" + "".join(row(None, agent) for agent in unknown) + "</tbody>"
         )
     if data.alerts:
         items = "".join(
@@ -259,12 +389,14 @@ def _league_section(data: DashboardData) -> str:
         '<table class="sortable" id="league-table"><thead><tr><th>#</th>'
         '<th class="name">agent</th><th>conversations</th><th>completion</th>'
         f"<th>abandonment</th><th>handoff</th><th>satisfaction</th>{week_heads}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>{alerts}"
+        f"<tbody>{ranked}</tbody>{apart}</table>{alerts}"
         '<p class="note">Ranked by completion rate over the window '
-        "(conversation_summary_by_agent). Weekly cells: completion "
+        "(conversation_summary_by_agent); conversations whose events name no agent (unknown) "
+        "are shown apart, not ranked. Weekly cells: completion "
         "rate of the ISO week and the change from the week before, in points "
         "(agent_performance_weekly); red cells are alerts: a fall of at least the alert "
-        "threshold with enough conversations in both weeks.</p></section>"
+        "threshold with enough conversations in both weeks. A provisional week is still open: "
+        "its rates can change.</p></section>"
     )
 
 
@@ -364,8 +496,12 @@ def render_html(data: DashboardData) -> str:
  by conversation-analytics {_e(__version__)}</p>
 </header>
 <main>
+{_filters_section(data)}
 {_headline(data)}
 {_daily_section(data)}
+{_mix_section()}
+{_channels_section()}
+{_drill_section(data)}
 {_drop_off_section(data)}
 {_satisfaction_section(data)}
 {_league_section(data)}
@@ -374,7 +510,7 @@ def render_html(data: DashboardData) -> str:
 <footer>Definitions: docs/metric-decisions.md and the dbt docs (models/_metric_definitions.md).
 This page is self-contained: it loads nothing from the network.</footer>
 <script type="application/json" id="dashboard-data">{payload}</script>
-<script>{SCRIPT}</script>
+<script>{SCRIPT}{EXPLORE_SCRIPT}</script>
 </body>
 </html>
 """
