@@ -8,7 +8,9 @@
     for a role name that may be unset), timestamp ('YYYY-MM-DD[ HH:MM[:SS[.f]]]',
     UTC; timestamp_or_null also takes null), number, integer (>= 0;
     integer_or_null also takes null),
-    integer_list (a list of positive integers), boolean, date ('YYYY-MM-DD'). -#}
+    integer_list (a list of positive integers), boolean, date ('YYYY-MM-DD'),
+    probability (a number strictly between 0 and 1), confidence_level (one
+    of confidence_level_quantiles), alert_rule ('significant' or 'points'). -#}
 {% macro known_vars() -%}
     {{ return({
         'raw_schema': 'identifier',
@@ -33,6 +35,9 @@
         'satisfaction_neutral_score': 'number',
         'completion_drop_alert_points': 'number',
         'alert_min_conversations': 'integer',
+        'alert_rule': 'alert_rule',
+        'alert_significance_level': 'probability',
+        'confidence_level': 'confidence_level',
         'summary_window_days': 'integer_list',
         'enable_examples': 'boolean',
         'days': 'integer',

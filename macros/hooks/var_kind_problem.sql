@@ -47,6 +47,20 @@
         {%- if value is not boolean and text | lower not in ('true', 'false') -%}
             {{ return('expected true or false') }}
         {%- endif -%}
+    {%- elif kind == 'probability' -%}
+        {%- if value is none or value is boolean or not re.fullmatch(number, text)
+            or not (0 < text | float < 1) -%}
+            {{ return('expected a number between 0 and 1, such as 0.05') }}
+        {%- endif -%}
+    {%- elif kind == 'confidence_level' -%}
+        {%- set levels = conversation_analytics.confidence_level_quantiles().keys() | list -%}
+        {%- if value is boolean or text not in levels -%}
+            {{ return('expected one of ' ~ levels | join(', ')) }}
+        {%- endif -%}
+    {%- elif kind == 'alert_rule' -%}
+        {%- if value not in ('significant', 'points') -%}
+            {{ return("expected 'significant' or 'points'") }}
+        {%- endif -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error('unknown var kind ' ~ kind) }}
     {%- endif -%}

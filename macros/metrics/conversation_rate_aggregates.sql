@@ -12,6 +12,17 @@
     {%- set abandoned = "count(case when was_abandoned then 1 end)" -%}
     {%- set handoff = "count(case when had_handoff then 1 end)" -%}
     {%- set total = "count(conversation_id)" -%}
+    {%- set wilson = conversation_analytics.wilson_bound -%}
+    {#- The outcome mix: each conversation in exactly one, first match wins,
+        so the five counts add up to total_conversations. -#}
+    {%- set unresolved = "not was_completed and not was_abandoned" -%}
+    {%- set outcome_mix = [
+        ('completed', completed),
+        ('ended_abandoned', "count(case when outcome = 'abandoned' then 1 end)"),
+        ('ended_handed_off', "count(case when " ~ unresolved ~ " and had_handoff then 1 end)"),
+        ('timed_out', "count(case when outcome = 'timed_out' and not had_handoff then 1 end)"),
+        ('in_progress', "count(case when outcome = 'in_progress' and not had_handoff then 1 end)"),
+    ] -%}
         {{ total }} as total_conversations,
         {{ completed }} as completed_conversations,
         {{ abandoned }} as abandoned_conversations,
@@ -19,6 +30,20 @@
         {{ round_to(pct(completed, total), 1) }} as completion_rate,
         {{ round_to(pct(abandoned, total), 1) }} as abandonment_rate,
         {{ round_to(pct(handoff, total), 1) }} as handoff_rate,
+        {%- for rate, count in [
+            ('completion_rate', completed),
+            ('abandonment_rate', abandoned),
+            ('handoff_rate', handoff),
+        ] %}
+        {{ round_to(wilson(count, total, 'low'), 1) }} as {{ rate }}_ci_low,
+        {{ round_to(wilson(count, total, 'high'), 1) }} as {{ rate }}_ci_high,
+        {%- endfor %}
+        {%- for name, count in outcome_mix[1:] %}
+        {{ count }} as {{ name }}_conversations,
+        {%- endfor %}
+        {%- for name, count in outcome_mix %}
+        {{ round_to(pct(count, total), 1) }} as {{ name }}_share,
+        {%- endfor %}
         {{ round_to('cast(sum(user_turns) as ' ~ double ~ ') / nullif(' ~ total ~ ', 0)', 1) }}
             as avg_turns,
         {{ round_to('sum(duration_seconds) / nullif(count(duration_seconds), 0)', 0) }}

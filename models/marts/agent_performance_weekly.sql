@@ -6,6 +6,17 @@ conversations as (
 
 ),
 
+as_of as (
+
+    -- The latest staged event is the latest last_event_at (or var as_of).
+    {% if var('as_of', none) -%}
+    select {{ conversation_analytics.as_of_timestamp(none) }} as as_of_at
+    {%- else -%}
+    select max(last_event_at) as as_of_at from conversations
+    {%- endif %}
+
+),
+
 weekly_counts as (
 
     select
@@ -37,8 +48,25 @@ weeks_compared as (
         previous_week.completed_conversations as previous_completed_conversations,
         previous_week.completion_rate_unrounded as previous_completion_rate_unrounded,
         this_week.completion_rate_unrounded
-        - previous_week.completion_rate_unrounded as completion_rate_change_unrounded
+        - previous_week.completion_rate_unrounded as completion_rate_change_unrounded,
+        {{ conversation_analytics.proportion_drop_z(
+            'previous_week.completed_conversations',
+            'previous_week.total_conversations',
+            'this_week.completed_conversations',
+            'this_week.total_conversations',
+        ) }} as completion_change_z,
+        -- A week is complete once the as-of time is past its end by the
+        -- inactivity timeout: its conversations can no longer change.
+        coalesce(
+            {{ dbt.dateadd(
+                'minute',
+                7 * 24 * 60 + var('inactivity_timeout_minutes', 30) | int,
+                'cast(this_week.week_start as ' ~ dbt.type_timestamp() ~ ')',
+            ) }} <= as_of.as_of_at,
+            false
+        ) as is_complete_week
     from weekly_counts as this_week
+    cross join as_of
     left join weekly_counts as previous_week
         on
             this_week.agent_id = previous_week.agent_id
@@ -47,24 +75,14 @@ weeks_compared as (
 
 ),
 
-alerts_raised as (
+drops_tested as (
 
     select
-        week_start,
-        agent_id,
-        total_conversations,
-        completed_conversations,
-        coalesce(previous_total_conversations, 0) as previous_total_conversations,
-        {{ conversation_analytics.round_half_away('completion_rate_unrounded', 1) }}
-            as completion_rate,
-        {{ conversation_analytics.round_half_away('previous_completion_rate_unrounded', 1) }}
-            as previous_completion_rate,
-        {{ conversation_analytics.round_half_away('completion_rate_change_unrounded', 1) }}
-            as completion_rate_change_points,
-        {{ conversation_analytics.round_half_away('satisfaction_score_mean', 3) }}
-            as avg_satisfaction_score,
-        -- The drop compared in exact integer arithmetic (rates cross-multiplied),
-        -- so a fall of exactly the threshold alerts whatever float rounding does.
+        *,
+        {{ conversation_analytics.standard_normal_cdf('completion_change_z') }}
+            as completion_drop_p_value,
+        -- The fall in exact integer arithmetic (rates cross-multiplied), so a
+        -- fall of exactly the threshold counts whatever float rounding does.
         coalesce(
             100 * (
                 completed_conversations * previous_total_conversations
@@ -75,13 +93,72 @@ alerts_raised as (
             and total_conversations >= {{ var('alert_min_conversations', 20) }}
             and previous_total_conversations >= {{ var('alert_min_conversations', 20) }},
             false
-        ) as completion_rate_alert,
-        {{ conversation_analytics.staged_watermark() }} as staged_batch
+        ) as fell_by_alert_points
     from weeks_compared
+
+),
+
+alerts_raised as (
+
+    select
+        week_start,
+        agent_id,
+        agent_id <> 'unknown' as is_known_agent,
+        is_complete_week,
+        total_conversations,
+        completed_conversations,
+        coalesce(previous_total_conversations, 0) as previous_total_conversations,
+        coalesce(previous_completed_conversations, 0) as previous_completed_conversations,
+        {{ conversation_analytics.round_half_away('completion_rate_unrounded', 1) }}
+            as completion_rate,
+        {{ conversation_analytics.round_half_away(
+            conversation_analytics.wilson_bound(
+                'completed_conversations', 'total_conversations', 'low'
+            ), 1
+        ) }} as completion_rate_ci_low,
+        {{ conversation_analytics.round_half_away(
+            conversation_analytics.wilson_bound(
+                'completed_conversations', 'total_conversations', 'high'
+            ), 1
+        ) }} as completion_rate_ci_high,
+        {{ conversation_analytics.round_half_away('previous_completion_rate_unrounded', 1) }}
+            as previous_completion_rate,
+        {{ conversation_analytics.round_half_away(
+            conversation_analytics.wilson_bound(
+                'previous_completed_conversations', 'previous_total_conversations', 'low'
+            ), 1
+        ) }} as previous_completion_rate_ci_low,
+        {{ conversation_analytics.round_half_away(
+            conversation_analytics.wilson_bound(
+                'previous_completed_conversations', 'previous_total_conversations', 'high'
+            ), 1
+        ) }} as previous_completion_rate_ci_high,
+        {{ conversation_analytics.round_half_away('completion_rate_change_unrounded', 1) }}
+            as completion_rate_change_points,
+        completion_drop_p_value,
+        {{ conversation_analytics.round_half_away('satisfaction_score_mean', 3) }}
+            as avg_satisfaction_score,
+        {% if var('alert_rule', 'significant') == 'points' -%}
+        -- var alert_rule 'points': the fall in points alone, in any week.
+        fell_by_alert_points as completion_rate_alert,
+        {%- else -%}
+        -- The fall in points, significant at var alert_significance_level,
+        -- in a complete week of a known agent.
+        coalesce(
+            fell_by_alert_points
+            and completion_drop_p_value < {{ var('alert_significance_level', 0.05) }}
+            and is_complete_week
+            and agent_id <> 'unknown',
+            false
+        ) as completion_rate_alert,
+        {%- endif %}
+        {{ conversation_analytics.staged_watermark() }} as staged_batch
+    from drops_tested
 
 )
 
 select * from alerts_raised
 -- Incremental: a run rebuilds the weeks in which a changed conversation has
--- events, and the week after each, whose comparison changes with them.
-{{ conversation_analytics.incremental_by_touched_periods('week_start', 'touched_weeks') }}
+-- events, the week after each, whose comparison changes with them, and the
+-- weeks not complete at the last run, which the as-of time may complete.
+{{ conversation_analytics.incremental_by_touched_periods('week_start', 'touched_or_open_weeks') }}

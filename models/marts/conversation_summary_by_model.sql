@@ -31,7 +31,8 @@ model_conversations as (
         windowed_conversations.rephrase_count,
         windowed_conversations.was_completed,
         windowed_conversations.was_abandoned,
-        windowed_conversations.had_handoff
+        windowed_conversations.had_handoff,
+        windowed_conversations.outcome
     from windowed_conversations
     inner join responses_per_conversation
         on windowed_conversations.conversation_id = responses_per_conversation.conversation_id

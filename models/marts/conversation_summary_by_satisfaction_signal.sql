@@ -51,7 +51,8 @@ conversations_by_signal as (
         windowed_conversations.rephrase_count,
         windowed_conversations.was_completed,
         windowed_conversations.was_abandoned,
-        windowed_conversations.had_handoff
+        windowed_conversations.had_handoff,
+        windowed_conversations.outcome
     from windows_by_signal
     left join windowed_conversations
         on

@@ -27,7 +27,8 @@ tool_conversations as (
         windowed_conversations.rephrase_count,
         windowed_conversations.was_completed,
         windowed_conversations.was_abandoned,
-        windowed_conversations.had_handoff
+        windowed_conversations.had_handoff,
+        windowed_conversations.outcome
     from windowed_conversations
     inner join calls_per_conversation
         on windowed_conversations.conversation_id = calls_per_conversation.conversation_id

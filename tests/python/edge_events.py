@@ -26,6 +26,9 @@ MICROSECOND = timedelta(microseconds=1)
 # threshold, and the Monday of the week it falls.
 ALERT_AGENT = "edge-alert-agent"
 ALERT_WEEK = date(2026, 10, 19)
+# The hand-made agent whose fall in that week is also significant (30 of 30
+# completed, then 10 of 30): the one alert of the default rule.
+SIGNIFICANT_ALERT_AGENT = "edge-significant-agent"
 # The hand-made agent whose conversations average a satisfaction exactly
 # halfway between two rounded values (see `disputed_events`).
 TIE_AGENT = "dispute-tie-agent"
@@ -325,10 +328,13 @@ def edge_case_events(as_of: datetime, metadata_type: str = "json") -> list[Event
 
 def _alert_conversations() -> list[EventRecord]:
     """Week-over-week alerts at the thresholds: a fall of exactly 5 points
-    with enough conversations (alert), with 19 the week before (none), and a
-    fall of 4.76 points (none)."""
+    with enough conversations (alert by points, not significant), with 19
+    the week before (none), a fall of 4.76 points (none), and a significant
+    fall (alert by either rule)."""
     plans = [
         # (agent, week, conversations, completed)
+        (SIGNIFICANT_ALERT_AGENT, ALERT_WEEK - timedelta(days=7), 30, 30),
+        (SIGNIFICANT_ALERT_AGENT, ALERT_WEEK, 30, 10),
         (ALERT_AGENT, ALERT_WEEK - timedelta(days=7), 30, 8),
         (ALERT_AGENT, ALERT_WEEK, 60, 13),
         ("edge-exact-agent", ALERT_WEEK - timedelta(days=7), 20, 20),

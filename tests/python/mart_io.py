@@ -24,7 +24,7 @@ from psycopg.conninfo import conninfo_to_dict
 from conversation_analytics.contract import EventRecord
 from conversation_analytics.warehouse import dbt_runner, loader
 from edge_events import disputed_events, messy_events
-from spec_reference import Reference, Rounded, Vars, compute
+from spec_reference import Close, Reference, Rounded, Vars, compute
 
 # Every mart and its grain (the order its rows are compared in).
 MART_GRAINS: dict[str, tuple[str, ...]] = {
@@ -205,6 +205,8 @@ TUNED_VARS = Vars(
     satisfaction_neutral_score=0.55,
     completion_drop_alert_points=3,
     alert_min_conversations=10,
+    alert_rule="points",
+    confidence_level=0.9,
 )
 # The Vars fields that are dbt vars of the same name (the rest describe the
 # stream, not the build).
@@ -220,6 +222,9 @@ _DEFINITION_VARS = (
     "satisfaction_neutral_score",
     "completion_drop_alert_points",
     "alert_min_conversations",
+    "alert_rule",
+    "alert_significance_level",
+    "confidence_level",
 )
 
 
@@ -351,6 +356,8 @@ def _number(value: Any) -> float:
 def values_match(expected: Any, actual: Any, tolerance: float = FLOAT_TOLERANCE) -> bool:
     """Equal, floats to `tolerance` (relative, or absolute near zero); a
     `Rounded` expectation also accepts its neighbour at a rounding boundary."""
+    if isinstance(expected, Close):
+        return actual is not None and expected.matches(_number(actual))
     if isinstance(expected, Rounded):
         return actual is not None and any(
             math.isclose(_number(actual), c, rel_tol=tolerance, abs_tol=tolerance)

@@ -93,6 +93,9 @@ class Vars:
     satisfaction_neutral_score: float = 0.5
     completion_drop_alert_points: float = 5
     alert_min_conversations: int = 20
+    alert_rule: str = "significant"
+    alert_significance_level: float = 0.05
+    confidence_level: float = 0.95
     # var summary_window_days: the trailing windows of conversation_summary
     # and the other windowed marts.
     summary_windows: tuple[int, ...] = (7, 28)
@@ -137,6 +140,49 @@ class Rounded:
 
 def _rounded(value: Fraction | float | None, digits: int) -> Rounded | None:
     return None if value is None else Rounded(value, digits)
+
+
+@dataclass(frozen=True)
+class Close:
+    """An unrounded figure the models compute with an approximation of
+    known relative error (the normal distribution from an erfc fit)."""
+
+    value: float
+    rel: float
+
+    def matches(self, actual: float) -> bool:
+        return math.isclose(actual, self.value, rel_tol=self.rel, abs_tol=1e-15)
+
+
+# The two-sided normal quantiles of the confidence levels the project takes.
+CONFIDENCE_Z = {
+    0.8: 1.2815515655446004, 0.85: 1.4395314709384563, 0.9: 1.6448536269514722,
+    0.95: 1.959963984540054, 0.975: 2.241402727604947, 0.98: 2.3263478740408408,
+    0.99: 2.5758293035489004, 0.995: 2.807033768343811, 0.999: 3.2905267314918945,
+}
+
+
+def wilson(successes: int, total: int, level: float) -> tuple[float, float] | tuple[None, None]:
+    """The Wilson score interval of successes / total in percent, in its
+    textbook form (p-hat, not counts)."""
+    if not total:
+        return None, None
+    z = CONFIDENCE_Z[level]
+    p = successes / total
+    denominator = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return max(0.0, 100 * (centre - half)), min(100.0, 100 * (centre + half))
+
+
+def drop_p_value(s1: int, n1: int, s2: int, n2: int) -> float | None:
+    """One-sided p-value that s2 / n2 is below s1 / n1 (pooled two-proportion z
+    test), from the exact normal distribution; None when it is undefined."""
+    if not n1 or not n2 or s1 + s2 in (0, n1 + n2):
+        return None
+    pooled = (s1 + s2) / (n1 + n2)
+    z = (s2 / n2 - s1 / n1) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return 0.5 * math.erfc(-z / math.sqrt(2))
 
 
 def _percentage(numerator: int | float, denominator: int | float) -> float | None:
@@ -340,9 +386,9 @@ def compute(rows: Iterable[Any], vars: Vars | None = None) -> Reference:
     ]
     marts = {
         "fct_conversations": conversations,
-        "conversation_metrics_daily": _metrics_daily(conversations),
+        "conversation_metrics_daily": _metrics_daily(conversations, settings),
         "conversation_drop_off": _drop_off(conversations),
-        "agent_performance_weekly": _agent_weekly(conversations, settings),
+        "agent_performance_weekly": _agent_weekly(conversations, as_of, settings),
         "tool_usage": _tool_usage(staged, conversations),
         "model_performance": _model_performance(staged, conversations),
         "conversation_summary": _summary(conversations, as_of, settings),
@@ -610,12 +656,25 @@ def _conversation(
 # --- section 4 ----------------------------------------------------------------------------
 
 
-def _rate_aggregates(conversations: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rate metrics of conversation_metrics_daily over a group of conversations."""
+def outcome_mix(conversation: dict[str, Any]) -> str:
+    """The one part of the outcome mix a conversation counts in."""
+    if conversation["outcome"] in ("completed", "abandoned"):
+        return "completed" if conversation["outcome"] == "completed" else "ended_abandoned"
+    return "ended_handed_off" if conversation["had_handoff"] else conversation["outcome"]
+
+
+def _rate_aggregates(conversations: list[dict[str, Any]], level: float) -> dict[str, Any]:
+    """The rate metrics of conversation_metrics_daily over a group of
+    conversations, with intervals at the confidence `level`."""
     total = len(conversations)
     completed = sum(1 for c in conversations if c["was_completed"])
     abandoned = sum(1 for c in conversations if c["was_abandoned"])
     handoff = sum(1 for c in conversations if c["had_handoff"])
+    parts = Counter(outcome_mix(c) for c in conversations)
+    mix = {
+        name: parts[name]
+        for name in ("completed", "ended_abandoned", "ended_handed_off", "timed_out", "in_progress")
+    }
     user_turns = sum(c["user_turns"] for c in conversations)
     rephrases = sum(c["rephrase_count"] for c in conversations)
     durations = [c["duration_seconds"] for c in conversations if c["was_completed"]]
@@ -630,6 +689,17 @@ def _rate_aggregates(conversations: list[dict[str, Any]]) -> dict[str, Any]:
         "completion_rate": _rounded(_percentage(completed, total), 1),
         "abandonment_rate": _rounded(_percentage(abandoned, total), 1),
         "handoff_rate": _rounded(_percentage(handoff, total), 1),
+        **{
+            f"{rate}_ci_{side}": _rounded(bound, 1)
+            for rate, count in (
+                ("completion_rate", completed),
+                ("abandonment_rate", abandoned),
+                ("handoff_rate", handoff),
+            )
+            for side, bound in zip(("low", "high"), wilson(count, total, level), strict=True)
+        },
+        **{f"{name}_conversations": count for name, count in mix.items() if name != "completed"},
+        **{f"{name}_share": _rounded(_percentage(count, total), 1) for name, count in mix.items()},
         "avg_turns": _rounded(Fraction(user_turns, total) if total else None, 1),
         "avg_duration_seconds": _rounded(sum_duration / len(durations) if durations else None, 0),
         "avg_satisfaction_score": _rounded(sum_score / total if total else None, 3),
@@ -650,10 +720,14 @@ def _group(
     return groups
 
 
-def _metrics_daily(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _metrics_daily(conversations: list[dict[str, Any]], settings: Vars) -> list[dict[str, Any]]:
     keys = ("started_date", "agent_id", "channel")
     return [
-        {**dict(zip(keys, key, strict=True)), **_rate_aggregates(group)}
+        {
+            **dict(zip(keys, key, strict=True)),
+            **_rate_aggregates(group, settings.confidence_level),
+            "is_provisional": any(c["outcome"] == "in_progress" for c in group),
+        }
         for key, group in sorted(_group(conversations, *keys).items())
     ]
 
@@ -687,12 +761,15 @@ def week_start(moment: datetime | date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _agent_weekly(conversations: list[dict[str, Any]], settings: Vars) -> list[dict[str, Any]]:
+def _agent_weekly(
+    conversations: list[dict[str, Any]], as_of: datetime | None, settings: Vars
+) -> list[dict[str, Any]]:
     weeks = _group(
         ({**c, "week_start": week_start(c["started_at"])} for c in conversations),
         "week_start",
         "agent_id",
     )
+    level = settings.confidence_level
     rows = []
     for (week, agent), group in sorted(weeks.items()):
         total = len(group)
@@ -703,23 +780,48 @@ def _agent_weekly(conversations: list[dict[str, Any]], settings: Vars) -> list[d
         rate = _percentage(completed, total)
         previous_rate = _percentage(previous_completed, previous_total)
         change = None if previous_rate is None else rate - previous_rate  # type: ignore[operator]
-        alert = bool(
+        fell = bool(
             previous_total
             and 100 * (Fraction(completed, total) - Fraction(previous_completed, previous_total))
             <= -Fraction(settings.completion_drop_alert_points)
             and total >= settings.alert_min_conversations
             and previous_total >= settings.alert_min_conversations
         )
+        p_value = drop_p_value(previous_completed, previous_total, completed, total)
+        week_end = datetime.combine(week, datetime.min.time()) + timedelta(
+            days=7, minutes=settings.inactivity_timeout_minutes
+        )
+        complete = as_of is not None and week_end <= as_of
+        if settings.alert_rule == "points":
+            alert = fell
+        else:
+            alert = (
+                fell
+                and p_value is not None
+                and p_value < settings.alert_significance_level
+                and complete
+                and agent != "unknown"
+            )
+        low, high = wilson(completed, total, level)
+        previous_low, previous_high = wilson(previous_completed, previous_total, level)
         rows.append(
             {
                 "week_start": week,
                 "agent_id": agent,
+                "is_known_agent": agent != "unknown",
+                "is_complete_week": complete,
                 "total_conversations": total,
                 "completed_conversations": completed,
                 "previous_total_conversations": previous_total,
+                "previous_completed_conversations": previous_completed,
                 "completion_rate": _rounded(rate, 1),
+                "completion_rate_ci_low": _rounded(low, 1),
+                "completion_rate_ci_high": _rounded(high, 1),
                 "previous_completion_rate": _rounded(previous_rate, 1),
+                "previous_completion_rate_ci_low": _rounded(previous_low, 1),
+                "previous_completion_rate_ci_high": _rounded(previous_high, 1),
                 "completion_rate_change_points": _rounded(change, 1),
+                "completion_drop_p_value": None if p_value is None else Close(p_value, 2e-7),
                 "avg_satisfaction_score": _rounded(
                     _exact_sum(c["satisfaction_score"] for c in group) / total, 3
                 ),
@@ -844,7 +946,7 @@ def _summary(
                 "window_days": days,
                 "window_start_at": start,
                 "as_of_at": as_of,
-                **_rate_aggregates(members),
+                **_rate_aggregates(members, settings.confidence_level),
             }
         )
     return rows
@@ -890,7 +992,8 @@ def _summary_by(
     rows = []
     for days, members in _windows(conversations, as_of, settings):
         for (value,), group in sorted(_group(members, key).items()):
-            rows.append({"window_days": days, key: value, **_rate_aggregates(group)})
+            aggregates = _rate_aggregates(group, settings.confidence_level)
+            rows.append({"window_days": days, key: value, **aggregates})
     return rows
 
 
@@ -936,7 +1039,7 @@ def _summary_by_signal(
                     "window_days": days,
                     "satisfaction_signal": signal,
                     "conversation_share": _rounded(_percentage(len(group), len(members)), 1),
-                    **_rate_aggregates(group),
+                    **_rate_aggregates(group, settings.confidence_level),
                 }
             )
     return rows
@@ -1003,7 +1106,7 @@ def _summary_by_tool(
                     "total_calls": total_calls,
                     "error_calls": errors,
                     "error_rate": _rounded(_percentage(errors, total_calls), 1),
-                    **_rate_aggregates([c for c, _ in pairs]),
+                    **_rate_aggregates([c for c, _ in pairs], settings.confidence_level),
                 }
             )
     return rows
@@ -1038,7 +1141,7 @@ def _summary_by_model(
                     "sum_latency_ms": _exact_sum(latencies),
                     "input_tokens": sum(e["input_tokens"] or 0 for e in events),
                     "output_tokens": output_tokens,
-                    **_rate_aggregates([c for c, _ in pairs]),
+                    **_rate_aggregates([c for c, _ in pairs], settings.confidence_level),
                     "output_tokens_per_response": _rounded(Fraction(output_tokens, len(events)), 1),
                     "avg_latency_ms": _rounded(
                         _exact_sum(latencies) / len(latencies) if latencies else None, 1

@@ -68,7 +68,8 @@ conversations_windowed as (
         conversations.rephrase_count,
         conversations.was_completed,
         conversations.was_abandoned,
-        conversations.had_handoff
+        conversations.had_handoff,
+        conversations.outcome
     from windows_anchored
     left join conversations
         on
