@@ -4,10 +4,12 @@
     conversation-analytics load --target duckdb --input events.jsonl --replace
     conversation-analytics build --target duckdb
     conversation-analytics report --target duckdb --days 7
+    conversation-analytics alerts --target duckdb
     conversation-analytics demo
 
 Exit codes: 0 success, 1 a failure the message explains (unreachable server,
-missing table, dbt failure), 2 a bad argument. Errors are one line on stderr
+missing table, dbt failure), 2 a bad argument; `alerts` also exits 3 when an
+alert is open and 4 when it is open and the webhook did not take it. Errors are one line on stderr
 saying what to do; set CA_DEBUG=1 to see a traceback for an unexpected error.
 """
 
@@ -28,6 +30,7 @@ import duckdb
 import psycopg
 
 from conversation_analytics import __version__
+from conversation_analytics.presentation import alerts as alerts_module
 from conversation_analytics.presentation.dashboard import DashboardError, write_dashboard
 from conversation_analytics.presentation.report import ReportError, build_report, render_report
 from conversation_analytics.raw_table import DEFAULT_RAW_SCHEMA, TABLE_NAME
@@ -59,6 +62,7 @@ _EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     LoadError,
     ReportError,
     DashboardError,
+    alerts_module.AlertsError,
     dbt_runner.DbtError,
     JsonlFormatError,
     OSError,
@@ -449,6 +453,39 @@ def report(target: str, days: int | None, html_path: Path | None, duckdb_path: P
         return
     result = build_report(target, days=days, duckdb_path=duckdb_path)  # type: ignore[arg-type]
     click.echo(render_report(result))
+
+
+@cli.command(short_help="Print the open weekly alerts; post them to a webhook.")
+@target_option
+@duckdb_path_option
+def alerts(target: str, duckdb_path: Path) -> None:
+    """Print the open weekly alerts (completion fell, significantly, in a
+    complete week; from agent_alert_history) and, when the environment
+    variable CA_ALERT_WEBHOOK_URL is set, post them to it as Slack-compatible
+    JSON, retrying a failure twice.
+
+    \b
+    Exit codes, for schedulers:
+      0  no open alert
+      3  open alerts (posted, when the webhook is set)
+      4  open alerts, and the webhook did not take them (the reason is on stderr)
+      1  the alerts cannot be read (the message says what to do)
+    """
+    found = alerts_module.open_alerts(target, duckdb_path=duckdb_path)  # type: ignore[arg-type]
+    click.echo(alerts_module.render_alerts(found))
+    delivery = None
+    url = os.environ.get(alerts_module.WEBHOOK_ENV, "").strip()
+    if found and url:
+        delivery = alerts_module.post_webhook(url, alerts_module.webhook_payload(found))
+        if delivery.delivered:
+            click.echo(f"posted to the webhook ({delivery.detail})")
+        else:
+            click.echo(
+                f"Warning: the webhook did not take the alerts after {delivery.attempts} "
+                f"attempt{'s' if delivery.attempts != 1 else ''}: {delivery.detail}",
+                err=True,
+            )
+    click.get_current_context().exit(alerts_module.exit_code(found, delivery))
 
 
 @cli.command(short_help="Simulate, load, build and report on DuckDB in one go.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import types
@@ -323,7 +324,9 @@ def test_report_agrees_with_fct_conversations(
     assert headline.avg_satisfaction_score == pytest.approx(
         sum(r["satisfaction_score"] for r in rows) / total, abs=0.0006
     )
-    assert sum(a.metrics.total_conversations for a in report.agents) == total
+    unknown = report.unknown_agent.total_conversations if report.unknown_agent else 0
+    assert sum(a.metrics.total_conversations for a in report.agents) + unknown == total
+    assert all(a.agent_id != "unknown" for a in report.agents)
     abandoned = Counter(r["abandoned_at_turn"] for r in rows if r["was_abandoned"])
     expected_top = sorted(abandoned.items(), key=lambda item: (-item[1], item[0]))[:10]
     assert [(t.abandon_turn, t.abandon_count) for t in report.abandon_turns] == expected_top
@@ -356,26 +359,36 @@ METRIC_COLUMNS = (
     "handoff_rate double precision, avg_turns double precision, "
     "avg_duration_seconds double precision, avg_satisfaction_score double precision"
 )
+OUTLOOK_COLUMNS = (
+    "completion_rate_ci_low double precision, completion_rate_ci_high double precision, "
+    "ended_abandoned_conversations bigint, ended_handed_off_conversations bigint, "
+    "timed_out_conversations bigint, in_progress_conversations bigint, "
+    "completed_share double precision, ended_abandoned_share double precision, "
+    "ended_handed_off_share double precision, timed_out_share double precision, "
+    "in_progress_share double precision"
+)
 # The published figures are deliberately not what the counts would give
 # (61.7 %, not 3 / 5): the report must print the columns as they are.
 MARTS_DDL = (
     "create schema if not exists analytics_marts",
     "create table analytics_marts.conversation_summary (window_days integer, "
-    f"window_start_at timestamp, as_of_at timestamp, {METRIC_COLUMNS})",
+    f"window_start_at timestamp, as_of_at timestamp, {METRIC_COLUMNS}, {OUTLOOK_COLUMNS})",
     "create table analytics_marts.conversation_summary_by_agent (window_days integer, "
     f"agent_id varchar(50), {METRIC_COLUMNS})",
     "create table analytics_marts.abandon_turns_top (window_days integer, abandon_rank bigint, "
     "abandon_turn bigint, abandon_count bigint)",
     "insert into analytics_marts.conversation_summary values "
     "(7, '2026-11-01 12:00:00', '2026-11-08 12:00:00', 5, 3, 1, 2, 61.7, 20.2, 40.4, 2.6, "
-    "100.0, 0.661), "
+    "100.0, 0.661, 23.1, 88.2, 1, 0, 0, 1, 60.0, 20.0, 0.0, 0.0, 20.0), "
     "(28, '2026-10-11 12:00:00', '2026-11-08 12:00:00', 8, 5, 2, 2, 62.4, 25.1, 25.3, 2.5, "
-    "101.0, 0.675)",
+    "101.0, 0.675, 30.6, 86.3, 2, 0, 1, 0, 62.5, 25.0, 0.0, 12.5, 0.0)",
     "insert into analytics_marts.conversation_summary_by_agent values "
     "(7, 'agent-a', 1, 0, 1, 1, 0.0, 100.0, 100.0, 4.0, null, 0.3), "
     "(7, 'agent-b', 4, 3, 0, 1, 75.0, 0.0, 25.0, 2.3, 100.0, 0.75), "
     "(28, 'agent-b', 4, 3, 0, 1, 75.0, 0.0, 25.0, 2.3, 100.0, 0.75), "
-    "(28, 'agent-a', 4, 2, 2, 1, 50.0, 50.0, 25.0, 2.8, 100.0, 0.6)",
+    "(28, 'agent-a', 4, 2, 2, 1, 50.0, 50.0, 25.0, 2.8, 100.0, 0.6), "
+    # Events without an agent id: shown apart, never ranked first.
+    "(28, 'unknown', 9, 1, 8, 0, 11.1, 88.9, 0.0, 1.0, 50.0, 0.1)",
     "insert into analytics_marts.abandon_turns_top values (7, 1, 2, 1), (28, 1, 3, 1), "
     "(28, 2, 2, 1)",
 )
@@ -413,6 +426,14 @@ def test_report_prints_the_marts_as_they_are_on_duckdb(
     assert result.exit_code == 0, result.output
     assert f"{expected[3]:.1f} %" in result.output
     assert f"(last {expected[1]} days)" in result.output
+    if expected[1] == 7:
+        assert "61.7 % (interval 23.1-88.2)" in result.output
+        assert "Provisional: 1 conversation is still in progress" in result.output
+        assert re.search(r"In progress +1 +20\.0", result.output)
+    else:
+        assert re.search(r"Timed out +1 +12\.5", result.output)
+        assert "Provisional" not in result.output
+        assert result.output.index("agent-b") < result.output.index("(no agent id, not ranked)")
 
 
 def test_report_names_the_windows_the_marts_hold(tmp_path: Path) -> None:

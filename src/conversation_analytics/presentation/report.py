@@ -3,9 +3,11 @@
 One trailing window (`--days N`, one of var('summary_window_days'); the
 longest when not given), every figure a column as the mart holds it:
 
-- headline: `conversation_summary`;
-- by agent: `conversation_summary_by_agent`;
-- most common abandon turns: `abandon_turns_top`.
+- headline, its completion interval and outcome mix: `conversation_summary`;
+- by agent: `conversation_summary_by_agent`, named agents ranked and the
+  agent `unknown` (events without an agent id) apart;
+- most common abandon turns: `abandon_turns_top`;
+- open alerts: `agent_alert_history` (when it is built).
 
 There is no "all data" figure: the longest window (28 days by default) is
 the default, and a longer one is a var away (see `marts.MartReader.window`).
@@ -19,6 +21,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from conversation_analytics.presentation import alerts as alerts_module
 from conversation_analytics.presentation.marts import (
     MartReader,
     MartsError,
@@ -26,11 +29,21 @@ from conversation_analytics.presentation.marts import (
     connect_marts,
 )
 from conversation_analytics.raw_table import Target
+from conversation_analytics.warehouse.loader import table_exists
 
 SUMMARY_MART = "conversation_summary"
 AGENTS_MART = "conversation_summary_by_agent"
 ABANDON_TURNS_MART = "abandon_turns_top"
 TOP_ABANDON_TURNS = 10
+UNKNOWN = "unknown"
+# The outcome mix, each conversation in exactly one: (column prefix, label).
+OUTCOME_MIX = (
+    ("completed", "Completed"),
+    ("ended_abandoned", "Abandoned"),
+    ("ended_handed_off", "Handed off"),
+    ("timed_out", "Timed out"),
+    ("in_progress", "In progress"),
+)
 
 
 class ReportError(MartsError):
@@ -71,6 +84,58 @@ class Metrics:
         return cls(**values)
 
 
+def _count_column(prefix: str) -> str:
+    """The count column of a part of the outcome mix (completed has its own)."""
+    return f"{prefix}_conversations"
+
+
+@dataclass(frozen=True)
+class OutcomeShare:
+    label: str
+    conversations: int
+    share: float | None
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What the headline rests on: the completion rate's interval and the
+    outcome mix, as `conversation_summary` holds them."""
+
+    completion_rate_ci_low: float | None
+    completion_rate_ci_high: float | None
+    outcomes: tuple[OutcomeShare, ...]
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        mix = []
+        for prefix, _ in OUTCOME_MIX:
+            mix += [_count_column(prefix), f"{prefix}_share"]
+        return ("completion_rate_ci_low", "completion_rate_ci_high", *mix)
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Outlook:
+        def number(value: Any) -> float | None:
+            return None if value is None else float(value)
+
+        outcomes = tuple(
+            OutcomeShare(
+                label=label,
+                conversations=int(row[_count_column(prefix)] or 0),
+                share=number(row[f"{prefix}_share"]),
+            )
+            for prefix, label in OUTCOME_MIX
+        )
+        return cls(
+            completion_rate_ci_low=number(row["completion_rate_ci_low"]),
+            completion_rate_ci_high=number(row["completion_rate_ci_high"]),
+            outcomes=outcomes,
+        )
+
+    @property
+    def in_progress(self) -> int:
+        return self.outcomes[-1].conversations
+
+
 @dataclass(frozen=True)
 class AgentMetrics:
     agent_id: str
@@ -94,6 +159,9 @@ class Report:
     headline: Metrics
     agents: list[AgentMetrics]
     abandon_turns: list[AbandonTurn]
+    outlook: Outlook | None = None
+    unknown_agent: Metrics | None = None
+    alerts: list[alerts_module.OpenAlert] | None = None
 
 
 def read_report(reader: MartReader, target: str, days: int | None) -> Report:
@@ -101,8 +169,10 @@ def read_report(reader: MartReader, target: str, days: int | None) -> Report:
     reader.require((SUMMARY_MART, AGENTS_MART, ABANDON_TURNS_MART), ReportError)
     window = reader.window(days, ReportError)
     in_window = ("window_days = ?", (window.days,))
-    (summary,) = reader.records(SUMMARY_MART, Metrics.columns(), in_window[0], params=in_window[1])
-    agents = [
+    (summary,) = reader.records(
+        SUMMARY_MART, (*Metrics.columns(), *Outlook.columns()), in_window[0], params=in_window[1]
+    )
+    ranked = [
         AgentMetrics(agent_id=str(row["agent_id"]), metrics=Metrics.of(row))
         for row in reader.records(
             AGENTS_MART,
@@ -112,6 +182,13 @@ def read_report(reader: MartReader, target: str, days: int | None) -> Report:
             params=in_window[1],
         )
     ]
+    agents = [a for a in ranked if a.agent_id != UNKNOWN]
+    unknown = next((a.metrics for a in ranked if a.agent_id == UNKNOWN), None)
+    open_alerts = (
+        alerts_module.read_open_alerts(reader)
+        if table_exists(reader.connection, reader.schema, alerts_module.HISTORY_MART)
+        else None
+    )
     turns = [
         AbandonTurn(
             abandon_rank=int(row["abandon_rank"]),
@@ -133,6 +210,9 @@ def read_report(reader: MartReader, target: str, days: int | None) -> Report:
         headline=Metrics.of(summary),
         agents=agents,
         abandon_turns=turns,
+        outlook=Outlook.of(summary),
+        unknown_agent=unknown,
+        alerts=open_alerts,
     )
 
 
@@ -196,9 +276,16 @@ def describe_window(window: Window) -> str:
 def render_report(report: Report) -> str:
     """The report as aligned text tables."""
     h = report.headline
+    o = report.outlook
+    completion = show(h.completion_rate, 1, " %")
+    if o is not None and o.completion_rate_ci_low is not None:
+        completion += (
+            f" (interval {show(o.completion_rate_ci_low, 1)}-"
+            f"{show(o.completion_rate_ci_high, 1)})"
+        )
     headline_rows = [
         ("Total conversations", f"{h.total_conversations:,}"),
-        ("Completion rate", show(h.completion_rate, 1, " %")),
+        ("Completion rate", completion),
         ("Abandonment rate", show(h.abandonment_rate, 1, " %")),
         ("Handoff rate", show(h.handoff_rate, 1, " %")),
         ("Avg turns", show(h.avg_turns, 1)),
@@ -217,10 +304,37 @@ def render_report(report: Report) -> str:
         )
         for a in report.agents
     ]
+    if report.unknown_agent is not None:
+        u = report.unknown_agent
+        agent_rows.append((
+            "(no agent id, not ranked)",
+            f"{u.total_conversations:,}",
+            show(u.completion_rate, 1),
+            show(u.abandonment_rate, 1),
+            show(u.handoff_rate, 1),
+            show(u.avg_turns, 1),
+            show(u.avg_satisfaction_score, 3),
+        ))
     turn_rows = [(str(t.abandon_turn), f"{t.abandon_count:,}") for t in report.abandon_turns]
     sections = [
         f"Conversation metrics: {report.target} {report.schema}, {describe_window(report.window)}",
         format_table(("metric", "value"), headline_rows),
+    ]
+    if o is not None:
+        sections += [
+            "How conversations ended",
+            format_table(
+                ("outcome", "conversations", "share %"),
+                [(m.label, f"{m.conversations:,}", show(m.share, 1)) for m in o.outcomes],
+            ),
+        ]
+        if o.in_progress:
+            sections.append(
+                f"  Provisional: {o.in_progress:,} conversation"
+                f"{'s are' if o.in_progress != 1 else ' is'} still in progress, "
+                "so the rates can still change."
+            )
+    sections += [
         "By agent",
         format_table(
             ("agent", "conversations", "completion %", "abandonment %", "handoff %",
@@ -234,4 +348,11 @@ def render_report(report: Report) -> str:
             else "  (no abandoned conversations)"
         ),
     ]
+    if report.alerts is not None:
+        sections += [
+            "Open alerts (completion fell, significantly, in a complete week)",
+            "\n".join(f"  {alerts_module.describe(a)}" for a in report.alerts)
+            if report.alerts
+            else "  (none)",
+        ]
     return "\n\n".join(sections)
