@@ -32,7 +32,9 @@ daily_model_metrics as (
         agent_id,
         channel,
         model,
-        {{ conversation_analytics.conversation_rate_aggregates() }}
+        {{ conversation_analytics.conversation_rate_aggregates() }},
+        -- Provisional: a conversation of the row is still in progress.
+        count(case when outcome = 'in_progress' then 1 end) > 0 as is_provisional
     from conversations_joined_to_models
     group by started_date, agent_id, channel, model
 
@@ -40,8 +42,9 @@ daily_model_metrics as (
 
 columns_kept as (
 
-    -- The additive columns the dashboard re-aggregates, and the rates of the
-    -- row itself.
+    -- The additive columns the dashboard re-aggregates, the rates of the row
+    -- itself, and the quantile its intervals use, for the intervals of the
+    -- slices the dashboard sums.
     select
         started_date,
         agent_id,
@@ -51,12 +54,27 @@ columns_kept as (
         completed_conversations,
         abandoned_conversations,
         handoff_conversations,
+        ended_abandoned_conversations,
+        ended_handed_off_conversations,
+        timed_out_conversations,
+        in_progress_conversations,
         sum_user_turns,
         sum_satisfaction_score,
         sum_rephrase_count,
         completion_rate,
+        completion_rate_ci_low,
+        completion_rate_ci_high,
         abandonment_rate,
-        handoff_rate
+        abandonment_rate_ci_low,
+        abandonment_rate_ci_high,
+        handoff_rate,
+        handoff_rate_ci_low,
+        handoff_rate_ci_high,
+        cast(
+            {{ conversation_analytics.confidence_z() }}
+            as {{ conversation_analytics.type_double() }}
+        ) as confidence_z,
+        is_provisional
     from daily_model_metrics
 
 )

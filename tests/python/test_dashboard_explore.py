@@ -226,14 +226,16 @@ def test_a_slice_a_mart_row_holds_shows_that_rows_columns(fresh: Page) -> None:
         assert [shown[k] for k in (*RATES, "avg_turns", "avg_satisfaction_score",
                                    "rephrase_rate")] == rates
         assert [v for r in RATES for v in shown[f"{r}_ci"]] == cis
-    (day, agent, channel, model, completion) = fresh.built.sql(
-        f"select started_date, agent_id, channel, model, completion_rate "
-        f"from {MARTS}.conversation_metrics_daily_by_model "
-        "order by total_conversations desc, started_date, agent_id, channel, model limit 1"
-    )[0]
-    shown = fresh.show(**{"from": day.isoformat(), "to": day.isoformat(), "agent": agent,
-                          "channel": channel, "model": model})
-    assert shown["completion_rate"] == completion
+    rows = fresh.built.sql(
+        "select started_date, agent_id, channel, model, "
+        + ", ".join(f"{r}, {r}_ci_low, {r}_ci_high" for r in RATES)
+        + f" from {MARTS}.conversation_metrics_daily_by_model "
+        "order by total_conversations desc, started_date, agent_id, channel, model limit 6"
+    )
+    for day, agent, channel, model, *columns in rows:
+        shown = fresh.show(**{"from": day.isoformat(), "to": day.isoformat(), "agent": agent,
+                              "channel": channel, "model": model})
+        assert [v for r in RATES for v in (shown[r], *shown[f"{r}_ci"])] == columns
 
 
 def test_the_pages_wilson_interval_equals_the_marts_ci_columns(fresh: Page) -> None:

@@ -91,11 +91,9 @@ DRILL_COLUMNS = (
     "rephrase_count",
     "user_turns",
 )
-# The marts' default confidence_level and its standard normal quantile (the
-# macro confidence_z): the page's Wilson intervals use them, as the marts'
-# ci columns do.
-CONFIDENCE_LEVEL = 0.95
-CONFIDENCE_Z = 1.959963984540054
+# The quantile of the default confidence_level (0.95), for marts with no
+# row to read the build's confidence_z from (no interval to draw then).
+DEFAULT_CONFIDENCE_Z = 1.959963984540054
 MAX_TURNS_SHOWN = 30
 SIGNAL_LABELS = {
     "explicit": "Explicit feedback",
@@ -205,7 +203,6 @@ class Explore:
     by_model: list[list[Any]]
     provisional: list[str]
     unknown: str
-    confidence_level: float
     z: float
     drill_columns: list[str]
     drill: list[list[Any]]
@@ -358,8 +355,7 @@ class _DashboardReader(MartReader):
             ],
             provisional=provisional,
             unknown=UNKNOWN,
-            confidence_level=CONFIDENCE_LEVEL,
-            z=CONFIDENCE_Z,
+            z=self._confidence_z(),
             drill_columns=list(DRILL_COLUMNS),
             drill=[
                 [
@@ -374,6 +370,13 @@ class _DashboardReader(MartReader):
             drill_cap=DRILL_CAP,
             drill_shown=DRILL_SHOWN,
         )
+
+    def _confidence_z(self) -> float:
+        """The quantile the marts' ci columns use (var confidence_level)."""
+        rows = self.rows(
+            f"select min(confidence_z) from {self.table('conversation_metrics_daily_by_model')}"
+        )
+        return DEFAULT_CONFIDENCE_Z if rows[0][0] is None else float(rows[0][0])
 
     def _provisional_week(self, weeks: list[date], window: Window) -> date | None:
         """The newest week shown while it is still open: its rates can change."""

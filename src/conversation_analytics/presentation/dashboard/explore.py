@@ -134,8 +134,8 @@ EXPLORE_SCRIPT = r"""
       var low = f[key + "_ci_low"], high = f[key + "_ci_high"];
       node.setAttribute("data-low", low === null ? "" : String(low));
       node.setAttribute("data-high", high === null ? "" : String(high));
-      node.textContent = low === null ? "" : (Math.round(ex.confidence_level * 100) +
-        " % interval " + show(low, 1) + "\u2013" + show(high, 1));
+      node.textContent = low === null ? "" :
+        "interval " + show(low, 1) + "\u2013" + show(high, 1);
     });
     document.getElementById("headline-provisional").hidden = !isProvisional;
   }

@@ -180,7 +180,6 @@ def _kpi(key: str, label: str, ci: bool = False) -> str:
 
 
 def _headline(data: DashboardData) -> str:
-    level = f"{data.explore.confidence_level * 100:g} %"
     return (
         '<section id="headline"><h2>Headline'
         '<span class="badge" id="headline-provisional" hidden>provisional</span></h2>'
@@ -194,7 +193,8 @@ def _headline(data: DashboardData) -> str:
         + _kpi("rephrase_rate", "Rephrase rate")
         + "</div>"
         '<p class="note">Rates: 100 x conversations with the event / conversations of the '
-        f"slice, with the {level} Wilson score interval of the marts' ci columns. "
+        "slice, with its Wilson score interval, computed from the slice's counts as the "
+        "marts' ci columns are (var confidence_level, 95 % by default). "
         "Provisional: the days chosen include one whose conversations are still open, so "
         "its rates can still change.</p></section>"
     )
