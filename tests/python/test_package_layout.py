@@ -1,17 +1,20 @@
 """The Python package is laid out by audience, and the tracker that agents
 import stands alone: no dbt, no database driver, no command line, and none
-of the package's other rooms comes with it."""
+of the package's other rooms comes with it; installed, it needs nothing but
+its store's driver."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "src" / "conversation_analytics"
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "src" / "conversation_analytics"
 
 # Each room of the package, and the rooms it may import from.
 ROOMS = {
@@ -72,3 +75,60 @@ def test_a_warehouse_store_loads_its_driver_when_first_used() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert shown == ["True", "False"]
+
+
+# The stores that import a driver, the extra that installs it, and the
+# requirement that provides each module they import.
+STORE_EXTRAS = {"duckdb_store.py": "duckdb", "postgres_store.py": "postgres"}
+PROVIDED_BY = {"duckdb": "duckdb", "psycopg": "psycopg", "psycopg_pool": "psycopg[binary,pool]"}
+
+
+def _third_party_imports(path: Path) -> set[str]:
+    """Top-level names of what a module imports anywhere in it, minus the
+    standard library and this package."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"__future__", "conversation_analytics"}
+
+
+def test_the_tracker_installs_with_no_dependency_but_its_store_driver() -> None:
+    """The core install is the tracker: it needs nothing outside the standard
+    library, and each driver store's imports come with that store's extra."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["dependencies"] == []
+    extras = project["optional-dependencies"]
+    modules = [
+        *sorted((PACKAGE / "tracker").rglob("*.py")),
+        PACKAGE / "__init__.py",
+        PACKAGE / "contract.py",
+        PACKAGE / "raw_table.py",
+    ]
+    unprovided = {}
+    for path in modules:
+        requirements = extras[STORE_EXTRAS[path.name]] if path.name in STORE_EXTRAS else []
+        missing = sorted(
+            name
+            for name in _third_party_imports(path)
+            if not any(req.startswith(PROVIDED_BY.get(name, name)) for req in requirements)
+        )
+        if missing:
+            unprovided[str(path.relative_to(PACKAGE))] = missing
+    assert not unprovided
+
+
+def test_the_command_without_the_pipeline_says_what_to_install() -> None:
+    """The console script in a tracker-only install: one line, exit 1."""
+    code = (
+        "import sys; sys.modules['click'] = None; from conversation_analytics import main; main()"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert ran.returncode == 1
+    assert ran.stdout == ""
+    assert ran.stderr == (
+        "Error: the command line needs the pipeline extra (click is not installed): "
+        "pip install 'conversation-analytics[pipeline]'\n"
+    )
