@@ -298,6 +298,16 @@ def test_the_drill_down_lists_the_worst_conversations_of_the_slice(fresh: Page) 
         ]
         assert expected, (kind, filters)
         assert fresh.drill(kind, **filters) == expected, (kind, filters)
+    # A figure opens the conversations behind it: abandonment, the abandoned.
+    fresh.show(agent=agent)
+    behind = fresh.browser.evaluate(
+        "document.querySelector('#headline .kpi[data-drill=\"abandoned\"]').click();"
+        "[document.getElementById('drill-kind').value,"
+        " Array.from(document.querySelectorAll('#drill-body tr'))"
+        "  .map(function (r) { return r.dataset.conversation; })]"
+    )
+    assert behind == ["abandoned", fresh.drill("abandoned", agent=agent)]
+    assert behind[1] and len(behind[1]) <= DRILL_SHOWN
     # Ids only: no message text reaches the page.
     assert "content" not in ex.drill_columns and "message" not in " ".join(ex.drill_columns)
 

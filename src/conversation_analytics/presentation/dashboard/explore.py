@@ -332,6 +332,17 @@ EXPLORE_SCRIPT = r"""
     document.getElementById("filters").reset();
     update();
   });
+  function openDrill(kpi) {
+    document.getElementById("drill-kind").value = kpi.getAttribute("data-drill");
+    update();
+    document.getElementById("drill-down").scrollIntoView();
+  }
+  document.querySelectorAll("#headline .kpi[data-drill]").forEach(function (kpi) {
+    kpi.addEventListener("click", function () { openDrill(kpi); });
+    kpi.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); openDrill(kpi); }
+    });
+  });
   var resized = null;
   window.addEventListener("resize", function () {
     clearTimeout(resized);

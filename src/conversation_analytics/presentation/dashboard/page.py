@@ -49,6 +49,8 @@ section p.note { margin: 6px 0 0; color: #5d6d7e; font-size: 12px; }
 .kpi .label { color: #5d6d7e; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
 .kpi .value { font-size: 24px; font-weight: 600; }
 .kpi .ci { color: #5d6d7e; font-size: 12px; }
+.kpi[data-drill] { cursor: pointer; }
+.kpi[data-drill]:hover, .kpi[data-drill]:focus { border-color: #2e86c1; outline: none; }
 .two { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(360px, 100%), 1fr));
        gap: 18px; }
 .two > div { min-width: 0; overflow-x: auto; }
@@ -171,10 +173,16 @@ def _filters_section(data: DashboardData) -> str:
     )
 
 
-def _kpi(key: str, label: str, ci: bool = False) -> str:
+def _kpi(key: str, label: str, ci: bool = False, drill: str | None = None) -> str:
     interval = f'<div class="ci" data-ci="{_e(key)}"></div>' if ci else ""
+    # A figure with conversations behind it opens them in the drill-down.
+    opens = (
+        f' data-drill="{_e(drill)}" role="button" tabindex="0" '
+        'title="The worst conversations behind this figure"'
+        if drill is not None else ""
+    )
     return (
-        f'<div class="kpi"><div class="label">{_e(label)}</div>'
+        f'<div class="kpi"{opens}><div class="label">{_e(label)}</div>'
         f'<div class="value" data-metric="{_e(key)}" data-value="">–</div>{interval}</div>'
     )
 
@@ -184,19 +192,20 @@ def _headline(data: DashboardData) -> str:
         '<section id="headline"><h2>Headline'
         '<span class="badge" id="headline-provisional" hidden>provisional</span></h2>'
         '<div class="kpis">'
-        + _kpi("total_conversations", "Conversations")
+        + _kpi("total_conversations", "Conversations", drill="")
         + _kpi("completion_rate", "Completion rate", ci=True)
-        + _kpi("abandonment_rate", "Abandonment rate", ci=True)
+        + _kpi("abandonment_rate", "Abandonment rate", ci=True, drill="abandoned")
         + _kpi("handoff_rate", "Handoff rate", ci=True)
         + _kpi("avg_turns", "Avg turns")
-        + _kpi("avg_satisfaction_score", "Avg satisfaction (0-1)")
-        + _kpi("rephrase_rate", "Rephrase rate")
+        + _kpi("avg_satisfaction_score", "Avg satisfaction (0-1)", drill="negative")
+        + _kpi("rephrase_rate", "Rephrase rate", drill="rephrased")
         + "</div>"
         '<p class="note">Rates: 100 x conversations with the event / conversations of the '
         "slice, with its Wilson score interval, computed from the slice's counts as the "
         "marts' ci columns are (var confidence_level, 95 % by default). "
         "Provisional: the days chosen include one whose conversations are still open, so "
-        "its rates can still change.</p></section>"
+        "its rates can still change. Click conversations, abandonment, satisfaction or "
+        "rephrases for the worst conversations behind the figure.</p></section>"
     )
 
 
