@@ -289,6 +289,18 @@ def test_the_drill_down_lists_the_worst_conversations_of_the_slice(fresh: Page) 
          f"started_date >= date '{middle}' and {days} and agent_id = {_quote(agent)} "
          "and was_abandoned"),
     ]
+    # With a model: the conversations it answered in (the semantic layer's
+    # conversation x model table).
+    (model,) = fresh.built.sql(
+        f"select model from {MARTS}.conversation_metrics_daily_by_model "
+        "group by model order by sum(total_conversations), model limit 1"
+    )[0]
+    semantic = dbt_runner.layer_schema("duckdb", "semantic")
+    cases.append(
+        ("", {"model": model},
+         f"{days} and {flagged} and conversation_id in (select conversation_id from "
+         f"{semantic}.fct_conversation_models where model = {_quote(model)})")
+    )
     for kind, filters, where in cases:
         expected = [
             row[0]

@@ -17,7 +17,9 @@ additive columns of the daily marts in the page: `explore` holds the rows
 of `conversation_metrics_daily` (every model) and
 `conversation_metrics_daily_by_model` (one model) for the days the window
 touches, and the worst conversations of those days from
-`fct_conversations` (ids and flags only) for the drill-down.
+`fct_conversations` (ids and flags only) for the drill-down, with the
+models that answered in each from the semantic layer's
+`fct_conversation_models`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from conversation_analytics.presentation.marts import (
     connect_marts,
 )
 from conversation_analytics.presentation.report import Metrics
-from conversation_analytics.raw_table import Target
+from conversation_analytics.raw_table import Target, quote_ident
+from conversation_analytics.warehouse import dbt_runner
+from conversation_analytics.warehouse.loader import table_exists
 
 MARTS = (
     "conversation_summary",
@@ -206,6 +210,7 @@ class Explore:
     z: float
     drill_columns: list[str]
     drill: list[list[Any]]
+    drill_models: list[list[int]] | None
     drill_cap: int
     drill_shown: int
 
@@ -272,7 +277,7 @@ class _DashboardReader(MartReader):
             alerts=alerts,
             tools=self._tools(window),
             models=self._models(window),
-            explore=self._explore(window),
+            explore=self._explore(window, target),
             provisional_week=self._provisional_week(weeks, window),
         )
 
@@ -290,7 +295,7 @@ class _DashboardReader(MartReader):
             return None
         return _as_date(window.start_at), _as_date(window.as_of_at)
 
-    def _explore(self, window: Window) -> Explore:
+    def _explore(self, window: Window, target: str) -> Explore:
         days = self._days(window)
         daily_columns = self.columns_of("conversation_metrics_daily")
         mix = [c for c in OUTCOME_MIX if c in daily_columns]
@@ -367,9 +372,34 @@ class _DashboardReader(MartReader):
                 ]
                 for r in drill
             ],
+            drill_models=self._drill_models(target, drill, model_at),
             drill_cap=DRILL_CAP,
             drill_shown=DRILL_SHOWN,
         )
+
+    def _drill_models(
+        self, target: str, drill: list[dict[str, Any]], model_at: dict[str, int]
+    ) -> list[list[int]] | None:
+        """For each drill-down row, the models that answered in it (indexes
+        into `models`), from the semantic layer's fct_conversation_models;
+        None when that table is not built (the model filter then leaves the
+        drill-down alone, and the page says so)."""
+        semantic = dbt_runner.layer_schema(target, "semantic")
+        if not table_exists(self.connection, semantic, "fct_conversation_models"):
+            return None
+        ids = [str(r["conversation_id"]) for r in drill]
+        answered: dict[str, list[int]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for conversation_id, model in self.rows(
+                f"select conversation_id, model from {quote_ident(semantic)}."
+                f"{quote_ident('fct_conversation_models')} where conversation_id in "
+                f"({', '.join('?' for _ in chunk)}) order by conversation_id, model",
+                chunk,
+            ):
+                if str(model) in model_at:
+                    answered.setdefault(str(conversation_id), []).append(model_at[str(model)])
+        return [answered.get(i, []) for i in ids]
 
     def _confidence_z(self) -> float:
         """The quantile the marts' ci columns use (var confidence_level)."""

@@ -277,8 +277,11 @@ EXPLORE_SCRIPT = r"""
     var kind = document.getElementById("drill-kind").value;
     var cols = {};
     ex.drill_columns.forEach(function (c, i) { cols[c] = i; });
-    var matching = ex.drill.filter(function (row) {
+    var model = ex.models.indexOf(st.model);
+    var byModel = st.model !== "" && ex.drill_models !== null;
+    var matching = ex.drill.filter(function (row, i) {
       var day = row[cols.started_date];
+      if (byModel && ex.drill_models[i].indexOf(model) < 0) { return false; }
       if (day < st.from || day > st.to) { return false; }
       if (st.agent !== "" && row[cols.agent_id] !== st.agent) { return false; }
       if (st.channel !== "" && row[cols.channel] !== st.channel) { return false; }
@@ -305,7 +308,7 @@ EXPLORE_SCRIPT = r"""
     document.getElementById("drill-count").textContent =
       Math.min(matching.length, ex.drill_shown).toLocaleString("en-US") + " of " +
       matching.length.toLocaleString("en-US") + " matching";
-    document.getElementById("drill-model").hidden = st.model === "";
+    document.getElementById("drill-model").hidden = st.model === "" || byModel;
   }
 
   function update() {

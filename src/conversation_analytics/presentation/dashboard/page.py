@@ -268,9 +268,11 @@ def _drill_section(data: DashboardData) -> str:
         f'<p class="note">Worst first: abandoned, then the most negative feedback, then the '
         f"most rephrases (fct_conversations; ids only, no message text). The page holds the "
         f"worst {ex.drill_cap:,} conversations of the days it covers and lists the first "
-        f"{ex.drill_shown} that match the filters.</p>"
+        f"{ex.drill_shown} that match the filters; with a model, the conversations it "
+        "answered in (fct_conversation_models).</p>"
         '<p class="note" id="drill-model" hidden>The model filter does not narrow this list: '
-        "fct_conversations has one row per conversation, not per model.</p></section>"
+        "the semantic layer's fct_conversation_models, which says which models answered in "
+        "a conversation, is not built.</p></section>"
     )
 
 
