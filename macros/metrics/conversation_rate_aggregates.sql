@@ -12,7 +12,6 @@
     {%- set abandoned = "count(case when was_abandoned then 1 end)" -%}
     {%- set handoff = "count(case when had_handoff then 1 end)" -%}
     {%- set total = "count(conversation_id)" -%}
-    {%- set wilson = conversation_analytics.wilson_bound -%}
     {#- The outcome mix: each conversation in exactly one, first match wins,
         so the five counts add up to total_conversations. -#}
     {%- set unresolved = "not was_completed and not was_abandoned" -%}
@@ -35,8 +34,7 @@
             ('abandonment_rate', abandoned),
             ('handoff_rate', handoff),
         ] %}
-        {{ round_to(wilson(count, total, 'low'), 1) }} as {{ rate }}_ci_low,
-        {{ round_to(wilson(count, total, 'high'), 1) }} as {{ rate }}_ci_high,
+        {{ conversation_analytics.wilson_interval_columns(rate, count, total) }},
         {%- endfor %}
         {%- for name, count in outcome_mix[1:] %}
         {{ count }} as {{ name }}_conversations,

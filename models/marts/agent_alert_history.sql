@@ -10,6 +10,10 @@
 ) }}
 
 {%- set now = conversation_analytics.zoned_timestamp_to_utc(dbt.current_timestamp()) %}
+{#- The figures kept as they were when the alert first fired. -#}
+{%- set first_figures = [
+    'completion_rate', 'previous_completion_rate', 'completion_drop_p_value'
+] %}
 
 with
 
@@ -74,18 +78,12 @@ history_updated as (
             when firing.agent_id is not null then {{ now }}
             else recorded.last_fired_at
         end as last_fired_at,
+        {%- for figure in first_figures %}
         case
-            when recorded.agent_id is not null then recorded.first_completion_rate
-            else firing.completion_rate
-        end as first_completion_rate,
-        case
-            when recorded.agent_id is not null then recorded.first_previous_completion_rate
-            else firing.previous_completion_rate
-        end as first_previous_completion_rate,
-        case
-            when recorded.agent_id is not null then recorded.first_completion_drop_p_value
-            else firing.completion_drop_p_value
-        end as first_completion_drop_p_value,
+            when recorded.agent_id is not null then recorded.first_{{ figure }}
+            else firing.{{ figure }}
+        end as first_{{ figure }},
+        {%- endfor %}
         firing.completion_rate,
         firing.previous_completion_rate,
         firing.completion_rate_change_points,

@@ -111,28 +111,16 @@ alerts_raised as (
         coalesce(previous_completed_conversations, 0) as previous_completed_conversations,
         {{ conversation_analytics.round_half_away('completion_rate_unrounded', 1) }}
             as completion_rate,
-        {{ conversation_analytics.round_half_away(
-            conversation_analytics.wilson_bound(
-                'completed_conversations', 'total_conversations', 'low'
-            ), 1
-        ) }} as completion_rate_ci_low,
-        {{ conversation_analytics.round_half_away(
-            conversation_analytics.wilson_bound(
-                'completed_conversations', 'total_conversations', 'high'
-            ), 1
-        ) }} as completion_rate_ci_high,
+        {{ conversation_analytics.wilson_interval_columns(
+            'completion_rate', 'completed_conversations', 'total_conversations'
+        ) }},
         {{ conversation_analytics.round_half_away('previous_completion_rate_unrounded', 1) }}
             as previous_completion_rate,
-        {{ conversation_analytics.round_half_away(
-            conversation_analytics.wilson_bound(
-                'previous_completed_conversations', 'previous_total_conversations', 'low'
-            ), 1
-        ) }} as previous_completion_rate_ci_low,
-        {{ conversation_analytics.round_half_away(
-            conversation_analytics.wilson_bound(
-                'previous_completed_conversations', 'previous_total_conversations', 'high'
-            ), 1
-        ) }} as previous_completion_rate_ci_high,
+        {{ conversation_analytics.wilson_interval_columns(
+            'previous_completion_rate',
+            'previous_completed_conversations',
+            'previous_total_conversations',
+        ) }},
         {{ conversation_analytics.round_half_away('completion_rate_change_unrounded', 1) }}
             as completion_rate_change_points,
         completion_drop_p_value,

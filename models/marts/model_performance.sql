@@ -57,6 +57,9 @@ rates_computed as (
             conversation_analytics.percentage('completed_conversations', 'total_conversations'),
             1
         ) }} as completion_rate,
+        {{ conversation_analytics.wilson_interval_columns(
+            'completion_rate', 'completed_conversations', 'total_conversations'
+        ) }},
         {{ conversation_analytics.round_half_away(
             'sum_satisfaction_score / total_conversations', 3
         ) }} as avg_satisfaction_score,

@@ -43,11 +43,17 @@ rates_computed as (
         {{ conversation_analytics.round_half_away(
             conversation_analytics.percentage('error_calls', 'total_calls'), 1
         ) }} as error_rate,
+        {{ conversation_analytics.wilson_interval_columns(
+            'error_rate', 'error_calls', 'total_calls'
+        ) }},
         {{ conversation_analytics.round_half_away(
             conversation_analytics.percentage(
                 'completed_conversations_using_tool', 'conversations_using_tool'
             ), 1
-        ) }} as completion_rate
+        ) }} as completion_rate,
+        {{ conversation_analytics.wilson_interval_columns(
+            'completion_rate', 'completed_conversations_using_tool', 'conversations_using_tool'
+        ) }}
     from tool_days
 
 )

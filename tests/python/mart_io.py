@@ -206,6 +206,7 @@ TUNED_VARS = Vars(
     completion_drop_alert_points=3,
     alert_min_conversations=10,
     alert_rule="points",
+    alert_significance_level=0.2,
     confidence_level=0.9,
 )
 # The Vars fields that are dbt vars of the same name (the rest describe the

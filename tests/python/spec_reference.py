@@ -175,6 +175,12 @@ def wilson(successes: int, total: int, level: float) -> tuple[float, float] | tu
     return max(0.0, 100 * (centre - half)), min(100.0, 100 * (centre + half))
 
 
+def _interval(rate: str, successes: int, total: int, level: float) -> dict[str, Any]:
+    """The `<rate>_ci_low` and `<rate>_ci_high` columns, rounded like the rates."""
+    low, high = wilson(successes, total, level)
+    return {f"{rate}_ci_low": _rounded(low, 1), f"{rate}_ci_high": _rounded(high, 1)}
+
+
 def drop_p_value(s1: int, n1: int, s2: int, n2: int) -> float | None:
     """One-sided p-value that s2 / n2 is below s1 / n1 (pooled two-proportion z
     test), from the exact normal distribution; None when it is undefined."""
@@ -389,8 +395,10 @@ def compute(rows: Iterable[Any], vars: Vars | None = None) -> Reference:
         "conversation_metrics_daily": _metrics_daily(conversations, settings),
         "conversation_drop_off": _drop_off(conversations),
         "agent_performance_weekly": _agent_weekly(conversations, as_of, settings),
-        "tool_usage": _tool_usage(staged, conversations),
-        "model_performance": _model_performance(staged, conversations),
+        "tool_usage": _tool_usage(staged, conversations, settings.confidence_level),
+        "model_performance": _model_performance(
+            staged, conversations, settings.confidence_level
+        ),
         "conversation_summary": _summary(conversations, as_of, settings),
         "abandon_turns_top": _abandon_turns_top(conversations, as_of, settings),
         "conversation_summary_by_agent": _summary_by(conversations, as_of, settings, "agent_id"),
@@ -835,7 +843,7 @@ def _agent_weekly(
 
 
 def _tool_usage(
-    staged: list[dict[str, Any]], conversations: list[dict[str, Any]]
+    staged: list[dict[str, Any]], conversations: list[dict[str, Any]], level: float
 ) -> list[dict[str, Any]]:
     """tool_usage: per started_date (of the conversation) and tool_name."""
     by_id = {c["conversation_id"]: c for c in conversations}
@@ -869,14 +877,16 @@ def _tool_usage(
                 "conversations_using_tool": using,
                 "completed_conversations_using_tool": completed,
                 "error_rate": _rounded(_percentage(errors, total_calls), 1),
+                **_interval("error_rate", errors, total_calls, level),
                 "completion_rate": _rounded(_percentage(completed, using), 1),
+                **_interval("completion_rate", completed, using, level),
             }
         )
     return rows
 
 
 def _model_performance(
-    staged: list[dict[str, Any]], conversations: list[dict[str, Any]]
+    staged: list[dict[str, Any]], conversations: list[dict[str, Any]], level: float
 ) -> list[dict[str, Any]]:
     """model_performance: per week_start (of the conversation) and model; a
     conversation counts once for each model that answered in it."""
@@ -915,6 +925,7 @@ def _model_performance(
                 "timed_responses": len(latencies),
                 "sum_latency_ms": _exact_sum(latencies),
                 "completion_rate": _rounded(_percentage(completed, total), 1),
+                **_interval("completion_rate", completed, total, level),
                 "avg_satisfaction_score": _rounded(_exact_sum(scores) / total, 3),
                 "avg_latency_ms": _rounded(
                     _exact_sum(latencies) / len(latencies) if latencies else None, 1

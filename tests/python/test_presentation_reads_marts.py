@@ -37,7 +37,13 @@ from conversation_analytics.presentation.dashboard import (
     write_dashboard,
 )
 from conversation_analytics.presentation.dashboard.data import LEAGUE_WEEKS, MAX_TURNS_SHOWN
-from conversation_analytics.presentation.report import Metrics, Report, ReportError, build_report
+from conversation_analytics.presentation.report import (
+    Metrics,
+    Outlook,
+    Report,
+    ReportError,
+    build_report,
+)
 from conversation_analytics.warehouse import dbt_runner
 from edge_events import messy_events
 from mart_io import MART_GRAINS, Snapshot
@@ -175,9 +181,15 @@ def test_report_figures_are_mart_columns(built: Built, days: int | None) -> None
         built.rows("conversation_summary_by_agent", window_days=window),
         key=lambda r: (-r["total_conversations"], r["agent_id"]),
     )
+    # Named agents ranked; the agent 'unknown' (no agent id) apart.
     assert [(a.agent_id, a.metrics) for a in report.agents] == [
-        (r["agent_id"], _metrics(r)) for r in agents
+        (r["agent_id"], _metrics(r)) for r in agents if r["agent_id"] != "unknown"
     ]
+    unknown = [_metrics(r) for r in agents if r["agent_id"] == "unknown"]
+    assert unknown, "the stream has conversations without an agent id"
+    assert report.unknown_agent == unknown[0]
+    outlook = {name: summary[name] for name in Outlook.columns()}
+    assert report.outlook == Outlook.of(outlook)
     turns = sorted(
         built.rows("abandon_turns_top", window_days=window), key=lambda r: r["abandon_rank"]
     )
