@@ -50,7 +50,7 @@ def executable(name: str) -> str:
         return str(beside)
     found = shutil.which(name)
     if found is None:
-        pytest.fail(f"`{name}` is not installed: pip install -e '.[dev]'", pytrace=False)
+        pytest.fail(f"`{name}` is not installed: pip install -e '.[pipeline,dev]'", pytrace=False)
     return found
 
 
