@@ -7,8 +7,15 @@
     `where` clause that keeps those periods, the ones the macro named
     `periods_macro` selects (see touched_periods); nothing on a full build.
     The model computes every period as a full build would and keeps the
-    touched ones, so an incremental run ends where a full refresh does. -#}
-{% macro incremental_by_touched_periods(period_column, periods_macro) -%}
+    touched ones, so an incremental run ends where a full refresh does.
+
+    `open_condition`, when given, is a condition on the model's stored rows
+    whose periods are rebuilt too (a day with a conversation in progress,
+    a week not complete): the as-of time changes them without any new
+    event. They are not emptied by the pre-hook, which runs before the
+    model's query reads them; delete+insert by the period replaces them,
+    and a period stays open only while it still has rows. -#}
+{% macro incremental_by_touched_periods(period_column, periods_macro, open_condition=none) -%}
     {#- The periods come from int_conversation_event_dates, which only an
         incremental run reads: registered as a dependency of the mart when
         dbt parses it (lineage, build order), not read by a full build or a
@@ -26,5 +33,12 @@
     ) -%}
     {%- if is_incremental() -%}
         where {{ period_column }} in ({{ conversation_analytics.touched_periods(periods_macro) }})
+        {%- if open_condition %}
+            or {{ period_column }} in (
+                select open_periods.{{ period_column }}
+                from {{ this }} as open_periods
+                where {{ open_condition }}
+            )
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -149,4 +149,6 @@ select * from alerts_raised
 -- Incremental: a run rebuilds the weeks in which a changed conversation has
 -- events, the week after each, whose comparison changes with them, and the
 -- weeks not complete at the last run, which the as-of time may complete.
-{{ conversation_analytics.incremental_by_touched_periods('week_start', 'touched_or_open_weeks') }}
+{{ conversation_analytics.incremental_by_touched_periods(
+    'week_start', 'touched_weeks', open_condition='not open_periods.is_complete_week'
+) }}

@@ -28,5 +28,5 @@ select * from daily_metrics
 -- events, and the days that were provisional, whose open conversations may
 -- have timed out since.
 {{ conversation_analytics.incremental_by_touched_periods(
-    'started_date', 'touched_or_open_started_dates'
+    'started_date', 'touched_started_dates', open_condition='open_periods.is_provisional'
 ) }}

@@ -18,7 +18,7 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +334,51 @@ def test_a_run_from_a_clock_hours_ahead_hides_no_later_event(
         build.load(batch, replace_table=False, ingestion_column=True)
         build.dbt("run")
     assert_same_tables(build, duckdb_full)
+
+
+# --- periods the as-of time changes ------------------------------------------------------
+
+
+def _conversation(name: str, start: datetime, ending: str | None) -> list[EventRecord]:
+    events = [
+        EventRecord(name, "u", "started", start, {"agent_id": "a", "channel": "web"},
+                    id=f"{name}-1"),
+        EventRecord(name, "u", "user_message", start + timedelta(minutes=5), {"turn": 1},
+                    id=f"{name}-2"),
+    ]
+    if ending:
+        events.append(EventRecord(name, "u", ending, start + timedelta(minutes=9), {},
+                                  id=f"{name}-3"))
+    return events
+
+
+def test_open_days_and_weeks_are_rebuilt_without_a_new_event_in_them(
+    tmp_path: Path, dbt_scratch: Path
+) -> None:
+    """A day with a conversation in progress, and a week not yet complete,
+    change as the as-of time moves on, without any new event in them: the
+    conversation times out, the week completes. An incremental run rebuilds
+    them as a full refresh does. (The case that showed the pre-hook emptying
+    open days before the model read which were open is the retention test's
+    build without the var, test_raw_retention.py.)"""
+    open_day = datetime(2026, 10, 5, 10, tzinfo=UTC)
+    batches = [
+        _conversation("open", open_day, None) + _conversation("done", open_day, "completed"),
+        # Two days on, same week: the open conversation has timed out.
+        _conversation("later", open_day + timedelta(days=2), "completed"),
+        # Two weeks on: the first week is complete.
+        _conversation("next", open_day + timedelta(days=15), "abandoned"),
+    ]
+    full = Build("duckdb", "full", tmp_path / "full.duckdb")
+    full_refresh(full, [event for batch in batches for event in batch])
+    build = Build("duckdb", "incremental", tmp_path / "incremental.duckdb")
+    build.dbt("seed")
+    run_incrementally(build, batches, ingestion_column=True)
+    for table in ("fct_conversations", "conversation_metrics_daily", "agent_performance_weekly"):
+        assert build.read(table) == full.read(table), table
+    days = [row[0] for row in full.read("conversation_metrics_daily")]
+    weeks = [row[0] for row in full.read("agent_performance_weekly")]
+    assert date(2026, 10, 5) in days and date(2026, 10, 5) in weeks
 
 
 # --- definitions change between runs -------------------------------------------------------

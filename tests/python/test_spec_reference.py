@@ -303,7 +303,7 @@ def test_weekly_alert_at_the_threshold(
 ) -> None:
     monday = datetime(2026, 10, 19, 8, tzinfo=UTC)
     rows = _week("a", monday - timedelta(days=7), *previous) + _week("a", monday, *current)
-    weeks = compute(rows).marts["agent_performance_weekly"]
+    weeks = compute(rows, Vars(alert_rule="points")).marts["agent_performance_weekly"]
     assert [w["week_start"] for w in weeks] == [date(2026, 10, 12), date(2026, 10, 19)]
     first, second = weeks
     assert first["previous_completion_rate"] is None and first["completion_rate_alert"] is False
