@@ -156,24 +156,22 @@ def test_alerts_are_posted_and_a_500_is_retried(
     assert body["blocks"][0]["text"]["type"] == "mrkdwn"
 
 
+@pytest.mark.parametrize(
+    ("status", "attempts", "reason"),
+    [(503, 3, "HTTP 503"), (404, 1, "HTTP 404")],
+    ids=["server-error-retried", "client-error-not-retried"],
+)
 def test_a_webhook_that_keeps_failing_is_reported_not_raised(
-    database: Path, webhook_factory: Any, no_backoff: None
+    database: Path, webhook_factory: Any, no_backoff: None, status: int, attempts: int,
+    reason: str,
 ) -> None:
-    webhook = webhook_factory([503])
+    webhook = webhook_factory([status])
     result = _alerts(database, webhook.url)
     assert result.exit_code == alerts.EXIT_ALERTS_UNDELIVERED, result.output
-    assert len(webhook.bodies) == 3
-    assert "did not take the alerts after 3 attempts: HTTP 503" in result.output
+    assert len(webhook.bodies) == attempts
+    plural = "s" if attempts != 1 else ""
+    assert f"did not take the alerts after {attempts} attempt{plural}: {reason}" in result.output
     assert "Traceback" not in result.output
-
-
-def test_a_client_error_is_not_retried(
-    database: Path, webhook_factory: Any, no_backoff: None
-) -> None:
-    webhook = webhook_factory([404])
-    result = _alerts(database, webhook.url)
-    assert result.exit_code == alerts.EXIT_ALERTS_UNDELIVERED, result.output
-    assert len(webhook.bodies) == 1
 
 
 def test_an_unreachable_webhook_is_reported(database: Path, no_backoff: None) -> None:
