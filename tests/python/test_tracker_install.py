@@ -80,7 +80,7 @@ def test_the_duckdb_extra_installs_the_tracker_without_the_pipeline(tmp_path: Pa
     # A copy of what the build reads, so the build writes nothing here.
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, project / name)
     shutil.copytree(
         ROOT / "src",
