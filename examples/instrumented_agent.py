@@ -37,8 +37,9 @@ from conversation_analytics.tracker import (
 )
 
 # Each topic: a question, then two rephrasings of it. Consecutive entries are
-# at least 0.85 similar under the default n-gram embedder, and no two entries
-# of different topics are (tests/python/test_tracker_example.py checks both).
+# at least 0.85 similar under the token-sort and n-gram embedders, and no two
+# entries of different topics are (tests/python/test_tracker_example.py checks
+# both).
 QUESTION_BANK: dict[str, tuple[str, str, str]] = {
     "password": (
         "How do I reset my password?",
@@ -460,9 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--directory", default="out/events", help="folder (jsonl store)")
     parser.add_argument(
         "--embedder",
-        choices=("auto", "ngram", "sentence"),
-        default="ngram",
-        help="message similarity (default ngram: the scripted rephrases are tuned for it)",
+        choices=("auto", "token_sort", "ngram", "sentence"),
+        default="token_sort",
+        help="message similarity (the scripted rephrases are tuned for token_sort and ngram)",
     )
     parser.add_argument(
         "--llm-delay", type=float, default=0.0, help="seconds the fake LLM takes per reply"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import psycopg
@@ -27,7 +28,15 @@ def test_bench_prints_cost_and_throughput_for_each_store(capsys) -> None:
         assert float(fields[2]) > 0 and fields[3] == "us"  # median per call
         assert int(fields[7]) == 0  # nothing dropped
         assert {fields[8], fields[9]} <= {"met", "MISSED"}
-    assert "user_message(text=...)" in out
+    # The hot path's cost before (n-gram) and after (token-sort), same run.
+    costs = re.findall(
+        r"user_message\(text=\.\.\.\), (before|now) \((\w+) embedder\): median ([0-9.]+) us", out
+    )
+    assert [(label, name) for label, name, _ in costs] == [
+        ("before", "ngram"),
+        ("now", "token_sort"),
+    ]
+    assert all(float(median) > 0 for *_, median in costs)
 
 
 def test_bench_reports_an_unreachable_postgres_on_its_row(capsys, monkeypatch) -> None:

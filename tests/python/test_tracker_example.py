@@ -1,18 +1,22 @@
-"""The example agent: its scripted rephrases hold under the default embedder, and it runs."""
+"""The example agent: its scripted rephrases hold under both built-in embedders, and it runs."""
 
 from __future__ import annotations
 
 import itertools
 import json
 
+import pytest
+
 from _tracker_fixtures import load_example
-from conversation_analytics.tracker import CharNgramEmbedder
+from conversation_analytics.tracker import CharNgramEmbedder, TokenSortEmbedder
 
 example = load_example()
 
 
-def test_the_question_bank_rephrases_stay_above_and_topics_below_the_threshold() -> None:
-    embedder = CharNgramEmbedder()
+@pytest.mark.parametrize(
+    "embedder", [TokenSortEmbedder(), CharNgramEmbedder()], ids=["token_sort", "ngram"]
+)
+def test_the_question_bank_rephrases_stay_above_and_topics_below_the_threshold(embedder) -> None:
 
     def score(a: str, b: str) -> float:
         return embedder.similarity(embedder.embed(a), embedder.embed(b))

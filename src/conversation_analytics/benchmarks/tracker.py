@@ -37,7 +37,11 @@ from pathlib import Path
 from typing import Any
 
 from conversation_analytics.tracker.batching import BatchSettings
-from conversation_analytics.tracker.similarity import CharNgramEmbedder
+from conversation_analytics.tracker.similarity import (
+    CharNgramEmbedder,
+    Embedder,
+    TokenSortEmbedder,
+)
 from conversation_analytics.tracker.stores import (
     DuckDBStore,
     EventStore,
@@ -134,7 +138,7 @@ async def run_store(
     settings: BatchSettings,
 ) -> Result:
     """Record `events` into `store`; time each call and the whole run."""
-    tracker = ConversationTracker(store, settings=settings, embedder=CharNgramEmbedder())
+    tracker = ConversationTracker(store, settings=settings, embedder=TokenSortEmbedder())
     record = tracker.record
     stats = tracker.stats
     high_water = settings.max_queue // 2
@@ -163,9 +167,9 @@ async def run_store(
     )
 
 
-async def user_message_cost(samples: int = 2000) -> tuple[float, float]:
-    """Median and p99 microseconds of `user_message(text=...)` (n-gram embedder)."""
-    tracker = ConversationTracker(MemoryStore(), embedder=CharNgramEmbedder())
+async def user_message_cost(embedder: Embedder, samples: int = 2000) -> tuple[float, float]:
+    """Median and p99 microseconds of `user_message(text=...)` with `embedder`."""
+    tracker = ConversationTracker(MemoryStore(), embedder=embedder)
     texts = [
         "How do I reset my password?",
         "how do I reset my password please, the link in the email does not work",
@@ -337,15 +341,19 @@ def main(argv: list[str] | None = None) -> int:
                 result.error = f"wrote {result.written:,} of {result.events:,} events"
                 failed = True
             results.append(result)
-    median_us, p99_us = asyncio.run(user_message_cost())
+    message_costs = [
+        (label, embedder.name, *asyncio.run(user_message_cost(embedder)))
+        for label, embedder in (("before", CharNgramEmbedder()), ("now", TokenSortEmbedder()))
+    ]
 
     print()
     format_table(results, print)
     print()
-    print(
-        f"user_message(text=...) with the n-gram embedder: median {median_us:.1f} us, "
-        f"p99 {p99_us:.1f} us per call (similarity computed on the caller's path)"
-    )
+    for label, name, median_us, p99_us in message_costs:
+        print(
+            f"user_message(text=...), {label} ({name} embedder): median {median_us:.1f} us, "
+            f"p99 {p99_us:.1f} us per call (similarity computed on the caller's path)"
+        )
     print(
         "record() cost is timed per call while the store is being written; "
         "sustained = events / (first record() .. close() done)."

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 from ..contract import ConversationEvent, EventRecord, EventValidationError
 from . import stores
 from .batching import BatchSettings, TrackerClosedError, TrackerStats
-from .similarity import CharNgramEmbedder, Embedder, SentenceEmbedder, select_embedder
+from .similarity import (
+    CharNgramEmbedder,
+    Embedder,
+    SentenceEmbedder,
+    TokenSortEmbedder,
+    select_embedder,
+)
 from .stores import EventStore, JsonLinesStore, MemoryStore, Row
 from .sync import SyncConversationTracker
 from .tracker import MAX_EVENT_ID_LENGTH, ConversationTracker
@@ -46,6 +52,7 @@ __all__ = [
     "Row",
     "SentenceEmbedder",
     "SyncConversationTracker",
+    "TokenSortEmbedder",
     "TrackerClosedError",
     "TrackerStats",
     "select_embedder",

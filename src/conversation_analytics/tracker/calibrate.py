@@ -1,9 +1,10 @@
 """How the rephrase threshold behaves for an embedder, on fixed message pairs.
 
-    python -m conversation_analytics.tracker.calibrate [--embedder ngram|sentence]
+    python -m conversation_analytics.tracker.calibrate [--embedder token_sort|ngram|sentence]
 
-docs/tracker.md quotes this table for the default embedder (a test keeps the
-two in step); run it with the sentence embedder installed to see its figures.
+docs/tracker.md quotes this table for the token-sort and n-gram embedders (a
+test keeps the two in step); run it with the sentence embedder installed to
+see its figures.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m conversation_analytics.tracker.calibrate",
         description="Show how the rephrase threshold behaves for an embedder.",
     )
-    parser.add_argument("--embedder", choices=["auto", "ngram", "sentence"], default="auto")
+    parser.add_argument(
+        "--embedder", choices=["auto", "token_sort", "ngram", "sentence"], default="auto"
+    )
     parser.add_argument("--threshold", type=float, default=0.85)
     args = parser.parse_args(argv)
     try:

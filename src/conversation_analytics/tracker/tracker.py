@@ -64,9 +64,10 @@ class ConversationTracker:
     """Records conversation events into an `EventStore` without blocking the agent.
 
     `embedder` compares consecutive user messages: `"auto"` (the sentence
-    model when its package is installed, else character n-grams), `"ngram"`,
-    `"sentence"`, or any `Embedder`. `store_text` puts message text in the
-    metadata (key `text`); off by default. State is kept for at most
+    model when its package is installed, else word-sorted text compared by
+    RapidFuzz), `"token_sort"`, `"ngram"`, `"sentence"`, or any `Embedder`.
+    `store_text` puts message text in the metadata (key `text`); off by
+    default. State is kept for at most
     `max_open_conversations` conversations (least recently active are
     forgotten first) and released by `completed` / `abandoned`.
 
