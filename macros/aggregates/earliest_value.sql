@@ -21,3 +21,8 @@
         does; the order is the row value of the `order_by` columns. -#}
     arg_min_null({{ value_expr }}, ({{ order_by }})) filter (where {{ condition_expr }})
 {%- endmacro %}
+
+{% macro spark__earliest_value(value_expr, condition_expr, order_by) -%}
+    {#- min_by keeps a null value of the earliest row, as the default does. -#}
+    min_by({{ value_expr }}, struct({{ order_by }})) filter (where {{ condition_expr }})
+{%- endmacro %}

@@ -27,3 +27,9 @@
     set {{ setting }} = '{{ value }}';
     {%- endfor -%}
 {%- endmacro %}
+
+{#- Spark: every connection reads and writes times in UTC, whatever the
+    cluster's default time zone. -#}
+{% macro spark__set_session_timeouts() -%}
+    set spark.sql.session.timeZone = UTC
+{%- endmacro %}

@@ -10,7 +10,7 @@
     all its events; nothing on a full build. -#}
 {% macro incremental_by_changed_conversations(indexes=[]) -%}
     {%- do config(
-        materialized='incremental',
+        materialized=conversation_analytics.incremental_materialization(),
         unique_key='conversation_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',

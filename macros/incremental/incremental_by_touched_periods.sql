@@ -24,7 +24,7 @@
         {%- do ref('int_conversation_event_dates') -%}
     {%- endif -%}
     {%- do config(
-        materialized='incremental',
+        materialized=conversation_analytics.incremental_materialization(),
         unique_key=period_column,
         incremental_strategy='delete+insert',
         on_schema_change='fail',

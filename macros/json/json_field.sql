@@ -15,3 +15,7 @@
 {% macro duckdb__json_field(fields_expr, keys, key) -%}
     {{ fields_expr }}[{{ keys.index(key) + 1 }}]
 {%- endmacro %}
+
+{% macro spark__json_field(fields_expr, keys, key) -%}
+    variant_get({{ fields_expr }}, '$["{{ key }}"]')
+{%- endmacro %}

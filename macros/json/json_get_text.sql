@@ -16,3 +16,6 @@
     json_extract_string({{ json_expr }}, '$."{{ key }}"')
 {%- endmacro %}
 
+{% macro spark__json_get_text(json_expr, key) -%}
+    variant_get({{ json_expr }}, '$["{{ key }}"]', 'string')
+{%- endmacro %}

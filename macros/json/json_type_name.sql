@@ -24,3 +24,18 @@
             then 'number'
     end
 {%- endmacro %}
+
+{% macro spark__json_type_name(json_expr) -%}
+    case
+        when {{ json_expr }} is null then null
+        when schema_of_variant({{ json_expr }}) like 'OBJECT%' then 'object'
+        when schema_of_variant({{ json_expr }}) like 'ARRAY%' then 'array'
+        when schema_of_variant({{ json_expr }}) = 'STRING' then 'string'
+        when schema_of_variant({{ json_expr }}) = 'BOOLEAN' then 'boolean'
+        when schema_of_variant({{ json_expr }}) = 'VOID' then 'null'
+        when
+            schema_of_variant({{ json_expr }}) in ('TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE')
+            or schema_of_variant({{ json_expr }}) like 'DECIMAL%'
+            then 'number'
+    end
+{%- endmacro %}

@@ -15,3 +15,7 @@
 {% macro duckdb__json_unquote(json_expr) -%}
     json_extract_string({{ json_expr }}, '$')
 {%- endmacro %}
+
+{% macro spark__json_unquote(json_expr) -%}
+    cast({{ json_expr }} as string)
+{%- endmacro %}

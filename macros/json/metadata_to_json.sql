@@ -3,7 +3,7 @@
     a column of unknown type (a unit-test fixture) goes through text. -#}
 {% macro metadata_to_json(column_name, data_type) -%}
     {%- set declared = (data_type or '') | lower -%}
-    {%- if declared in ('json', 'jsonb') -%}
+    {%- if declared in ('json', 'jsonb', 'variant') -%}
         {{ column_name }}
     {%- elif declared -%}
         {{ conversation_analytics.parse_json_text(column_name) }}

@@ -18,3 +18,7 @@
     case when json_valid({{ text_expr }}) then cast({{ text_expr }} as json) end
 {%- endmacro %}
 
+{#- Spark 4's VARIANT keeps each JSON value with its type. -#}
+{% macro spark__parse_json_text(text_expr) -%}
+    try_parse_json({{ text_expr }})
+{%- endmacro %}

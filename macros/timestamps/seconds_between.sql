@@ -18,3 +18,11 @@
         as {{ conversation_analytics.type_double() }}
     )
 {%- endmacro %}
+
+{% macro spark__seconds_between(start_expr, end_expr) -%}
+    (
+        cast(unix_micros({{ end_expr }}) - unix_micros({{ start_expr }})
+            as {{ conversation_analytics.type_double() }})
+        / 1000000
+    )
+{%- endmacro %}

@@ -26,3 +26,9 @@
         else try_cast({{ text_expr }} as timestamp)
     end
 {%- endmacro %}
+
+{#- try_cast reads a UTC offset when the text has one and takes the
+    session's time zone (UTC) otherwise; never raises, also in ANSI mode. -#}
+{% macro spark__text_timestamp_to_utc(text_expr) -%}
+    try_cast({{ text_expr }} as timestamp)
+{%- endmacro %}

@@ -14,3 +14,9 @@
 {% macro duckdb__zoned_timestamp_to_utc(column_name) -%}
     timezone('UTC', {{ column_name }})
 {%- endmacro %}
+
+{#- Spark's timestamp is an instant shown in the session's time zone, which
+    every connection of a run sets to UTC (set_session_timeouts). -#}
+{% macro spark__zoned_timestamp_to_utc(column_name) -%}
+    cast({{ column_name }} as timestamp)
+{%- endmacro %}

@@ -32,3 +32,15 @@
         '^{{ space }}+|{{ space }}+$', '', 'g'
     ), '')
 {%- endmacro %}
+
+{#- Spark's string literals turn \\uXXXX into the character itself (and
+    would drop the backslash of \\v or \\x), so the class lists every
+    character that way; Java's regular expressions take them as they are. -#}
+{% macro spark__clean_text(text_expr) -%}
+    {%- set space = '[\\u0020\\u0009\\u000a\\u000d\\u000b\\u000c\\u0085\\u00a0\\u1680'
+        ~ '\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]' -%}
+    nullif(regexp_replace(
+        cast({{ text_expr }} as {{ dbt.type_string() }}),
+        '^{{ space }}+|{{ space }}+$', ''
+    ), '')
+{%- endmacro %}

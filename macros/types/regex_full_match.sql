@@ -14,3 +14,7 @@
 {% macro duckdb__regex_full_match(text_expr, pattern) -%}
     regexp_full_match({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
+
+{% macro spark__regex_full_match(text_expr, pattern) -%}
+    ({{ text_expr }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}

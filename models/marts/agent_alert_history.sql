@@ -2,7 +2,7 @@
     be computed again from the events, so a full refresh leaves this table
     as it is (full_refresh=false). Drop it by hand to start the record over. -#}
 {{ config(
-    materialized='incremental',
+    materialized=conversation_analytics.incremental_materialization(),
     unique_key=['week_start', 'agent_id'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',

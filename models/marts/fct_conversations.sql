@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=conversation_analytics.incremental_materialization(),
     unique_key='conversation_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

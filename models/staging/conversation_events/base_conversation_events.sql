@@ -35,9 +35,9 @@ typed as (
         lower({{ conversation_analytics.clean_text('event_type') }}) as event_type,
         cast(event_type as {{ dbt.type_string() }}) as raw_event_type,
         {{ conversation_analytics.clean_text('metadata') }} as metadata_text,
-        {{ conversation_analytics.metadata_to_json(
+        {{ conversation_analytics.json_column(conversation_analytics.metadata_to_json(
             'metadata', column_types.get('metadata')
-        ) }} as metadata_json,
+        )) }} as metadata_json,
         {{ conversation_analytics.timestamp_to_utc(
             adapter.quote('timestamp'), column_types.get('timestamp')
         ) }} as event_at,

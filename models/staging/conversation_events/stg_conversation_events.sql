@@ -22,6 +22,7 @@
 
 {#- The columns this model compares copies on and writes, in order; the
     bookkeeping columns (batch, replaced copy) come after them. -#}
+{%- set metadata_json = conversation_analytics.json_column_value('metadata_json') -%}
 {%- set stg_columns = (
     ['event_id', 'conversation_id', 'user_id', 'event_type']
     + metadata_keys
@@ -34,11 +35,7 @@
     read whole (exact, and slower). Either way every copy read competes
     with the staged copy of its id under the full build's order, so the
     earliest copy wins whatever the arrival order. -#}
-{%- set raw_table = api.Relation.create(
-    database=target.database,
-    schema=var('raw_schema', 'raw'),
-    identifier='conversation_events',
-) -%}
+{%- set raw_table = source('conversation_events', 'conversation_events') -%}
 {%- set raw_column_types = conversation_analytics.source_column_types(raw_table) -%}
 {%- set has_ingestion_time = 'loaded_at' in raw_column_types -%}
 
@@ -60,7 +57,7 @@
     of the events whose raw rows are gone: never rebuilt from raw, neither
     by --full-refresh nor by a changed definition var (should_full_refresh). -#}
 {{ config(
-    materialized='incremental',
+    materialized=conversation_analytics.incremental_materialization(),
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
@@ -136,13 +133,13 @@ metadata_checked as (
         -- scalar). A JSON null counts as absent, like SQL null.
         coalesce(
             metadata_text is not null
-            and {{ conversation_analytics.json_type_name('metadata_json') }} is distinct from 'null'
-            and not coalesce({{ conversation_analytics.json_is_object('metadata_json') }}, false),
+            and {{ conversation_analytics.json_type_name(metadata_json) }} is distinct from 'null'
+            and not coalesce({{ conversation_analytics.json_is_object(metadata_json) }}, false),
             false
         ) as has_invalid_metadata,
         {{ conversation_analytics.json_fields(
-            'case when ' ~ conversation_analytics.json_is_object('metadata_json')
-            ~ ' then metadata_json end',
+            'case when ' ~ conversation_analytics.json_is_object(metadata_json)
+            ~ ' then ' ~ metadata_json ~ ' end',
             metadata_keys
         ) }} as metadata_fields
     from deduplicated
