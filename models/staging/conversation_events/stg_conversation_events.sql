@@ -35,7 +35,12 @@
     read whole (exact, and slower). Either way every copy read competes
     with the staged copy of its id under the full build's order, so the
     earliest copy wins whatever the arrival order. -#}
-{%- set raw_table = source('conversation_events', 'conversation_events') -%}
+{#- (Spark's relations have no database.) -#}
+{%- set raw_table = api.Relation.create(
+    database=target.database if target.database is defined else none,
+    schema=var('raw_schema', 'raw'),
+    identifier='conversation_events',
+) -%}
 {%- set raw_column_types = conversation_analytics.source_column_types(raw_table) -%}
 {%- set has_ingestion_time = 'loaded_at' in raw_column_types -%}
 
@@ -287,17 +292,16 @@ batch_numbered as (
 
     -- A full build goes on from the batch numbers of the table it
     -- replaces, so models downstream that were not rebuilt with it still
-    -- see every event as new.
+    -- see every event as new. The number is read before the build, as a
+    -- literal: Spark drops the table it replaces before writing the new one.
     {%- set previous = adapter.get_relation(this.database, this.schema, this.identifier)
         if execute and this is not none else none %}
     {%- set previous_columns = adapter.get_columns_in_relation(previous)
         | map(attribute='name') | map('lower') | list if previous else [] %}
-    {%- if 'staged_batch' in previous_columns %}
-    select coalesce(max(staged_batch), 0) + 1 as staged_batch
-    from {{ previous }}
-    {%- else %}
-    select 1 as staged_batch
-    {%- endif %}
+    {%- set previous_batch = run_query(
+        'select coalesce(max(staged_batch), 0) from ' ~ previous
+    ).columns[0].values()[0] if 'staged_batch' in previous_columns else 0 %}
+    select cast({{ previous_batch | int }} as {{ dbt.type_bigint() }}) + 1 as staged_batch
 
 ),
 
