@@ -18,6 +18,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[pipeline,dev]'
 	touch $@
 
+# The Spark target and the PySpark distribution the tests' loopback cluster
+# starts from (a large download): only `make test` needs them.
+SPARK_STAMP := $(VENV)/.spark-stamp
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[pipeline,dev,spark]'
+	touch $@
+
 # Generated from the example, never over a profile someone edited (the
 # command line applies the same rule on every run).
 .dbt/profiles.yml: profiles.example.yml $(STAMP)
@@ -28,7 +35,7 @@ install: $(STAMP) .dbt/profiles.yml  ## Create .venv and install the project.
 demo: install  ## Simulate a month of conversations into DuckDB, build, print the marts.
 	$(BIN)/conversation-analytics demo
 
-test: install  ## Everything: ruff, dbt build on DuckDB and PostgreSQL, pytest, sqlfluff.
+test: install $(SPARK_STAMP)  ## Everything: ruff, dbt build on DuckDB and PostgreSQL, a Spark cluster, pytest, sqlfluff.
 	scripts/run-tests.sh
 
 lint: install  ## ruff and sqlfluff only.

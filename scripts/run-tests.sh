@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# The test command (`make test`): every check, on DuckDB and on a throwaway
-# PostgreSQL 15 server that this script starts and always stops.
+# The test command (`make test`): every check, on DuckDB, on a throwaway
+# PostgreSQL 15 server and on a throwaway Spark cluster (loopback only), both
+# of which this script starts and always stops.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bin=${VENV:-.venv}/bin
 export DBT_PROFILES_DIR=${DBT_PROFILES_DIR:-$root/.dbt}
 export PATH="$root/$bin:$PATH"
-# PostgreSQL is part of every run: its tests fail, never skip.
-export CA_REQUIRE_POSTGRES=1
+# PostgreSQL and Spark are part of every run: their tests fail, never skip.
+export CA_REQUIRE_POSTGRES=1 CA_REQUIRE_SPARK=1
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -24,6 +25,15 @@ pg_env=$(scripts/pg-test-server.sh start) || {
 eval "$pg_env"
 trap 'scripts/pg-test-server.sh stop "$CA_PG_TEST_DATADIR"' EXIT
 echo "PostgreSQL on $PGHOST:$PGPORT ($(psql -tAc 'show server_version'))"
+
+step "start a throwaway Spark cluster (master, worker, Thrift Server)"
+spark_env=$(PYTHON="$root/$bin/python" scripts/spark-test-cluster.sh start) || {
+    echo "FAILED: could not start the Spark cluster for the tests (see above)" >&2
+    exit 1
+}
+eval "$spark_env"
+trap 'scripts/spark-test-cluster.sh stop "$CA_SPARK_TEST_DIR"; scripts/pg-test-server.sh stop "$CA_PG_TEST_DATADIR"' EXIT
+echo "Spark Thrift Server on $CA_SPARK_HOST:$CA_SPARK_PORT, master $CA_SPARK_MASTER"
 
 work="$root/target/test-run"
 rm -rf "$work" && mkdir -p "$work"

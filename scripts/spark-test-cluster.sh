@@ -5,7 +5,7 @@
 # reaches a shared cluster in production).
 #
 #   eval "$(scripts/spark-test-cluster.sh start)"   # exports CA_SPARK_* variables
-#   scripts/spark-test-cluster.sh stop "$CA_SPARK_TEST_DIR"
+#   scripts/spark-test-cluster.sh stop "$CA_SPARK_TEST_DIR"   # and removes its folder
 #
 # Every process binds to 127.0.0.1 only. Needs PySpark (its bin/spark-class
 # and jars) importable by $PYTHON (default: python3) and Java 17 (JAVA_HOME,
@@ -49,6 +49,8 @@ stop_cluster() {
             rm -f "$dir/$name.pid"
         fi
     done
+    # The metastore, the warehouse's files and the logs go with the cluster.
+    rm -rf "$dir"
 }
 
 fail() {
@@ -90,6 +92,8 @@ start_cluster() {
     export JAVA_HOME SPARK_HOME=$spark_home
     # Loopback only: without this the worker registers on the machine's other interface.
     export SPARK_LOCAL_IP=127.0.0.1 SPARK_MASTER_HOST=127.0.0.1 SPARK_NO_DAEMONIZE=1
+    # No REST submission port (6066): nothing here submits through it.
+    export SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=false"
 
     local dir
     dir=$(mktemp -d "${TMPDIR:-/tmp}/ca-spark.XXXXXX")

@@ -50,6 +50,7 @@ from conversation_analytics.warehouse.loader import (
     raw_table_exists,
     resolve_duckdb_path,
 )
+from conversation_analytics.warehouse.spark import SparkLoadError, spark_address
 
 DEFAULT_CONVERSATIONS = 2000
 DEFAULT_DAYS = 28
@@ -65,6 +66,7 @@ _EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     alerts_module.AlertsError,
     dbt_runner.DbtError,
     JsonlFormatError,
+    SparkLoadError,
     OSError,
     duckdb.Error,
     psycopg.Error,
@@ -89,16 +91,30 @@ class _Cli(click.Group):
 # --- shared options -------------------------------------------------------------
 
 
-def target_option(func: Callable[..., Any]) -> Callable[..., Any]:
+def _target_option(targets: tuple[str, ...], help: str) -> Callable[..., Any]:
     return click.option(
         "--target",
-        type=click.Choice(dbt_runner.TARGETS),
+        type=click.Choice(targets),
         envvar="CA_TARGET",
         default="duckdb",
         show_default=True,
         show_envvar=True,
-        help="Warehouse: an embedded DuckDB file, or PostgreSQL from the PG* variables.",
-    )(func)
+        help=help,
+    )
+
+
+# load and build: every warehouse the dbt project runs on.
+target_option = _target_option(
+    dbt_runner.TARGETS,
+    "Warehouse: an embedded DuckDB file, PostgreSQL from the PG* variables, or a Spark "
+    "Thrift Server from the CA_SPARK_* variables.",
+)
+# The commands that read or erase rows from Python: DuckDB and PostgreSQL
+# (on Spark, the marts are read by the team's own tools).
+read_target_option = _target_option(
+    ("duckdb", "postgres"),
+    "Warehouse: an embedded DuckDB file, or PostgreSQL from the PG* variables.",
+)
 
 
 def duckdb_path_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -172,6 +188,9 @@ def _step(label: str) -> Iterator[None]:
 def _where(target: str, duckdb_path: Path) -> str:
     if target == "duckdb":
         return f"DuckDB file {resolve_duckdb_path(duckdb_path)}"
+    if target == "spark":
+        host, port, _ = spark_address()
+        return f"the Spark Thrift Server at {host}:{port}"
     return f"PostgreSQL {describe_conninfo(postgres_conninfo())}"
 
 
@@ -400,7 +419,7 @@ def build(
 
 
 @cli.command("erase-user", short_help="Erase users' conversations from raw and every model.")
-@target_option
+@read_target_option
 @click.argument("user_ids", nargs=-1, required=True, metavar="USER_ID...")
 @raw_schema_option(None)
 @duckdb_path_option
@@ -431,7 +450,7 @@ def erase_user(
 
 
 @cli.command(short_help="Print headline metrics, per agent, and top abandon turns.")
-@target_option
+@read_target_option
 @click.option(
     "--days", type=click.IntRange(min=1), default=None,
     help="The trailing window of N days up to the as-of time; one the marts hold "
@@ -456,7 +475,7 @@ def report(target: str, days: int | None, html_path: Path | None, duckdb_path: P
 
 
 @cli.command(short_help="Print the open weekly alerts; post them to a webhook.")
-@target_option
+@read_target_option
 @duckdb_path_option
 def alerts(target: str, duckdb_path: Path) -> None:
     """Print the open weekly alerts (completion fell, significantly, in a

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Target = Literal["duckdb", "postgres"]
+Target = Literal["duckdb", "postgres", "spark"]
 MetadataType = Literal["json", "text"]
 # The raw `timestamp` column: with time zone (the default), or without, in
 # which case it holds UTC wall-clock times.

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,38 @@ def read_postgres(conninfo: str, schema: str, raw_schema: str = "raw") -> Snapsh
     return Snapshot("postgres", tables, raw_rows)
 
 
+def read_spark(schema: str, raw_schema: str) -> Snapshot:
+    """Every mart and staging relation built into `<schema>_<layer>` on the
+    Spark Thrift Server of the CA_SPARK_* variables."""
+    from conversation_analytics.warehouse import spark
+
+    tables = {}
+    connection = spark.connect_spark()
+    try:
+        cursor = connection.cursor()
+        for name in (*MART_GRAINS, *STAGING_RELATIONS):
+            layer = "marts" if name in MART_GRAINS else "staging"
+            cursor.execute(f"select * from `{schema}_{layer}`.`{name}`")
+            table = _table(cursor)
+            table.rows = [{k: _spark_value(v) for k, v in row.items()} for row in table.rows]
+            tables[name] = table
+        cursor.execute(f"select count(*) from `{raw_schema}`.conversation_events")
+        (raw_rows,) = cursor.fetchone()
+    finally:
+        connection.close()
+    return Snapshot("spark", tables, raw_rows)
+
+
+def _spark_value(value: Any) -> Any:
+    """A value as DuckDB's driver gives it: PyHive returns dates as text."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 # --- building ------------------------------------------------------------------------
 
 # The whole build: every model, seed, data test and dbt unit test, as a
@@ -177,6 +209,22 @@ def build_postgres(
     with dbt_runner.environment({"PGDATABASE": str(database), "CA_PG_SCHEMA": schema}):
         dbt_runner.run_dbt(BUILD_ARGS, target="postgres", vars=_dbt_vars(raw_schema, vars))
     return read_postgres(conninfo, schema, raw_schema)
+
+
+def build_spark(
+    events: Sequence[EventRecord],
+    *,
+    schema: str,
+    vars: Mapping[str, Any] | None = None,
+    args: Sequence[str] = BUILD_ARGS,
+) -> Snapshot:
+    """Load `events` into `raw_<schema>.conversation_events` on Spark, run dbt
+    (`args`) into `<schema>_*`, read the result."""
+    raw_schema = f"raw_{schema}"
+    loader.load_events(events, "spark", raw_schema=raw_schema, replace=True)
+    with dbt_runner.environment({"CA_SPARK_SCHEMA": schema}):
+        dbt_runner.run_dbt(list(args), target="spark", vars=_dbt_vars(raw_schema, vars))
+    return read_spark(schema, raw_schema)
 
 
 # --- the builds the tests share ----------------------------------------------------

@@ -192,6 +192,24 @@ def test_unreachable_postgres_says_what_to_check(args: list[str]) -> None:
     assert_fails_cleanly(result, 1, "cannot connect to PostgreSQL at", "127.0.0.1:1", "PGHOST")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["load", "--target", "spark", "--conversations", "5"],
+        ["build", "--target", "spark"],
+    ],
+)
+def test_unreachable_spark_says_where_it_looked(args: list[str]) -> None:
+    result = invoke(args, env={"CA_SPARK_HOST": "127.0.0.1", "CA_SPARK_PORT": "1"})
+    assert_fails_cleanly(result, 1, "Spark Thrift Server at 127.0.0.1:1")
+
+
+@pytest.mark.parametrize("command", ["report", "alerts", "erase-user"])
+def test_commands_that_read_marts_refuse_spark(command: str) -> None:
+    args = [command, "--target", "spark"] + (["u-1"] if command == "erase-user" else [])
+    assert_fails_cleanly(invoke(args), 2, "'spark' is not one of")
+
+
 def test_target_defaults_from_ca_target() -> None:
     result = invoke(["report"], env={"CA_TARGET": "postgres", **UNREACHABLE_PG})
     assert_fails_cleanly(result, 1, "PostgreSQL")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 DEFAULT_DUCKDB_PATH = "conversation_analytics.duckdb"
 
 
@@ -118,6 +118,8 @@ def target_schema(target: str) -> str:
     """The schema dbt builds into before custom suffixes (see profiles.example.yml)."""
     if target == "duckdb":
         return "analytics"
+    if target == "spark":
+        return os.environ.get("CA_SPARK_SCHEMA", "analytics")
     return os.environ.get("CA_PG_SCHEMA", "analytics")
 
 

@@ -172,6 +172,10 @@ def raw_table_exists(
             return False
         with closing(connect_duckdb(duckdb_path, must_exist=True)) as connection:
             return table_exists(connection, raw_schema, TABLE_NAME)
+    if target == "spark":
+        from conversation_analytics.warehouse import spark
+
+        return spark.raw_table_exists_spark(raw_schema)
     with closing(connect_postgres(conninfo)) as connection:
         return table_exists(connection, raw_schema, TABLE_NAME)
 
@@ -318,7 +322,20 @@ def load_events(
             batches, raw_schema, replace, metadata_type, timestamp_type, conninfo,
             ingestion_column,
         )
-    raise LoadError(f"unknown target {target!r}: use duckdb or postgres")
+    if target == "spark":
+        # Spark's raw table is Parquet with JSON text metadata and UTC
+        # timestamps, whatever metadata_type and timestamp_type say.
+        from conversation_analytics.warehouse import spark
+
+        try:
+            return spark.load_events_spark(
+                (event for batch in batches for event in batch),
+                raw_schema=raw_schema,
+                replace=replace,
+            )
+        except spark.SparkLoadError as exc:
+            raise LoadError(str(exc)) from None
+    raise LoadError(f"unknown target {target!r}: use duckdb, postgres or spark")
 
 
 def _load_duckdb(
