@@ -5,10 +5,9 @@
     error (and the command line says to load events first). -#}
 {% macro check_raw_columns() -%}
     {%- if execute -%}
+        {%- set named = conversation_analytics.raw_events_relation() -%}
         {%- set raw = adapter.get_relation(
-            database=target.database,
-            schema=var('raw_schema', 'raw'),
-            identifier='conversation_events',
+            database=named.database, schema=named.schema, identifier=named.identifier
         ) -%}
         {%- if raw is not none -%}
             {%- set present = [] -%}

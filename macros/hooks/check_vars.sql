@@ -4,10 +4,12 @@
     would leave the default in force without a word; and when a var's value
     is not of its kind (known_vars), before any of it reaches SQL.
 
-    When the project is installed as a package in another project, vars of
-    the host's own are expected: only names that begin like one of this
-    project's vars (satisfaction_..., inactivity_..., alert_...) are
-    checked there. -#}
+    Installed as a package in another project (the root project is then
+    not this one), it judges only this project's own vars, by their values:
+    the --vars of a run are global, shared with the host project and its
+    other packages, so a name this project does not read may well be the
+    host's (even one that looks like ours: alert_channel, days_back), and
+    is never refused there. -#}
 {% macro check_vars() -%}
     {%- set given = invocation_args_dict.get('vars') or {} -%}
     {%- if given is string -%}
@@ -16,16 +18,9 @@
     {%- set kinds = conversation_analytics.known_vars() -%}
     {%- set known = kinds.keys() | list -%}
     {%- set is_root = project_name == 'conversation_analytics' -%}
-    {%- set prefixes = [] -%}
-    {%- for name in known -%}
-        {%- do prefixes.append(name.split('_')[0] ~ '_') -%}
-    {%- endfor -%}
     {%- set unknown = [] -%}
-    {%- for name in given -%}
-        {%- set looks_like_ours = name.split('_')[0] ~ '_' in prefixes -%}
-        {%- if name not in known and (is_root or looks_like_ours) -%}
-            {%- do unknown.append(name) -%}
-        {%- endif -%}
+    {%- for name in given if is_root and name not in known -%}
+        {%- do unknown.append(name) -%}
     {%- endfor -%}
     {%- if unknown -%}
         {%- set hints = [] -%}

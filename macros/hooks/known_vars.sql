@@ -4,7 +4,7 @@
     given on the command line, so a misspelt var fails the run instead of
     being ignored, and any value not of its kind, so no var can carry SQL.
 
-    Kinds: identifier (a schema name; identifier_or_null also takes null,
+    Kinds: identifier (a database, schema or table name; identifier_or_null also takes null,
     for a role name that may be unset), timestamp ('YYYY-MM-DD[ HH:MM[:SS[.f]]]',
     UTC; timestamp_or_null also takes null), number, integer (>= 0;
     integer_or_null also takes null),
@@ -13,7 +13,9 @@
     of confidence_level_quantiles), alert_rule ('significant' or 'points'). -#}
 {% macro known_vars() -%}
     {{ return({
+        'raw_database': 'identifier_or_null',
         'raw_schema': 'identifier',
+        'raw_table': 'identifier',
         'bi_reader_role': 'identifier_or_null',
         'pseudonymize_user_ids': 'boolean',
         'as_of': 'timestamp_or_null',

@@ -6,7 +6,9 @@
     full_refresh=false (staging under raw retention: its raw rows may be
     gone) is never rebuilt, not even then: its stored rows keep the rules
     they were built with, and the log line says so. (dbt uses this
-    override when the project is the root project.) -#}
+    override for this project's own models, also when it is installed as a
+    package: it looks a node's macros up in the node's package first; a host
+    project's models keep dbt's.) -#}
 {% macro should_full_refresh() -%}
     {%- set configured = config.get('full_refresh') -%}
     {%- set is_pinned = configured is not none and not configured -%}

@@ -1,5 +1,6 @@
 {#- dbt's get_where_subquery, which wraps the model of every generic test,
-    overridden (dbt uses the override when this is the root project): a
+    overridden (dbt uses the override for this project's own tests, also
+    when it is installed as a package; a host project's keep dbt's): a
     test's own `where` config as in dbt, and in a run of the hourly
     selector (`dbt build --selector hourly`) also hourly_test_scope, so the
     tests of the big incremental tables read the rows the run wrote, not

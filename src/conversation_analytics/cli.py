@@ -337,10 +337,14 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
     return parsed
 
 
-def _require_raw_table(target: str, raw_schema: str, duckdb_path: Path) -> None:
-    if not raw_table_exists(target, raw_schema=raw_schema, duckdb_path=duckdb_path):  # type: ignore[arg-type]
+def _require_raw_table(
+    target: str, raw_schema: str, duckdb_path: Path, raw_table: str = TABLE_NAME
+) -> None:
+    if not raw_table_exists(
+        target, raw_schema=raw_schema, duckdb_path=duckdb_path, raw_table=raw_table  # type: ignore[arg-type]
+    ):
         raise click.ClickException(
-            f"no raw table {raw_schema}.{TABLE_NAME} in {_where(target, duckdb_path)}: "
+            f"no raw table {raw_schema}.{raw_table} in {_where(target, duckdb_path)}: "
             "run `conversation-analytics load` first"
         )
 
@@ -409,7 +413,13 @@ def build(
     parsed = _parse_vars(variables)
     if raw_schema is not None:
         parsed["raw_schema"] = raw_schema
-    _require_raw_table(target, str(parsed.get("raw_schema", DEFAULT_RAW_SCHEMA)), duckdb_path)
+    if parsed.get("raw_database") is None:  # another database: dbt says if it is missing
+        _require_raw_table(
+            target,
+            str(parsed.get("raw_schema", DEFAULT_RAW_SCHEMA)),
+            duckdb_path,
+            str(parsed.get("raw_table", TABLE_NAME)),
+        )
     extra = ["--full-refresh"] if full_refresh else []
     for selector in selects:
         extra += ["--select", selector]

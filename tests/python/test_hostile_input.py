@@ -223,6 +223,8 @@ INJECTION = "1; create table injected (x int); --"
 # were rendered as it is.
 HOSTILE_VARS: dict[str, Any] = {
     "raw_schema": 'raw"; create table injected (x int); --',
+    "raw_table": 'conversation_events"; create table injected (x int); --',
+    "raw_database": 'warehouse"; create table injected (x int); --',
     "bi_reader_role": 'bi"; create table injected (x int); --',
     "pseudonymize_user_ids": "true); create table injected (x int); --",
     "as_of": "2026-11-01'; create table injected (x int); --",

@@ -79,8 +79,13 @@ def test_a_warehouse_store_loads_its_driver_when_first_used() -> None:
 
 # The stores that import a driver, the extra that installs it, and the
 # requirement that provides each module they import.
-STORE_EXTRAS = {"duckdb_store.py": "duckdb", "postgres_store.py": "postgres"}
-PROVIDED_BY = {"duckdb": "duckdb", "psycopg": "psycopg", "psycopg_pool": "psycopg[binary,pool]"}
+STORE_EXTRAS = {"duckdb_store.py": "duckdb", "postgres_store.py": "postgres", "otel.py": "otel"}
+PROVIDED_BY = {
+    "duckdb": "duckdb",
+    "psycopg": "psycopg",
+    "psycopg_pool": "psycopg[binary,pool]",
+    "opentelemetry": "opentelemetry-sdk",
+}
 
 
 def _third_party_imports(path: Path) -> set[str]:
@@ -95,11 +100,12 @@ def _third_party_imports(path: Path) -> set[str]:
     return names - set(sys.stdlib_module_names) - {"__future__", "conversation_analytics"}
 
 
-def test_the_tracker_installs_with_no_dependency_but_its_store_driver() -> None:
-    """The core install is the tracker: it needs nothing outside the standard
-    library, and each driver store's imports come with that store's extra."""
+def test_the_tracker_installs_with_rapidfuzz_and_its_store_driver() -> None:
+    """The core install is the tracker: it needs the standard library and
+    RapidFuzz (its message similarity), and each driver store's imports (and
+    the span processor's) come with that store's extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["dependencies"] == []
+    assert [req.split(">")[0] for req in project["dependencies"]] == ["rapidfuzz"]
     extras = project["optional-dependencies"]
     modules = [
         *sorted((PACKAGE / "tracker").rglob("*.py")),
@@ -109,7 +115,9 @@ def test_the_tracker_installs_with_no_dependency_but_its_store_driver() -> None:
     ]
     unprovided = {}
     for path in modules:
-        requirements = extras[STORE_EXTRAS[path.name]] if path.name in STORE_EXTRAS else []
+        requirements = project["dependencies"] + (
+            extras[STORE_EXTRAS[path.name]] if path.name in STORE_EXTRAS else []
+        )
         missing = sorted(
             name
             for name in _third_party_imports(path)

@@ -1,6 +1,7 @@
--- The satisfaction_score macro over inline rows, each compared with the
--- score the documented rule gives under the vars in force. Returns the rows
--- it gets wrong.
+-- The satisfaction_score macro's own rule (default__satisfaction_score,
+-- whatever a project that installs this one as a package dispatches to
+-- instead) over inline rows, each compared with the score the documented
+-- rule gives under the vars in force. Returns the rows it gets wrong.
 
 {#- Each case: name, positive and negative feedback, completed, handoff,
     user turns. The expected score is worked out here from the rule as
@@ -67,7 +68,7 @@ scored as (
     select
         case_name,
         expected_score,
-        {{ conversation_analytics.satisfaction_score(
+        {{ conversation_analytics.default__satisfaction_score(
             'positive_feedback_count',
             'negative_feedback_count',
             'was_completed',

@@ -35,12 +35,7 @@
     read whole (exact, and slower). Either way every copy read competes
     with the staged copy of its id under the full build's order, so the
     earliest copy wins whatever the arrival order. -#}
-{#- (Spark's relations have no database.) -#}
-{%- set raw_table = api.Relation.create(
-    database=target.database if target.database is defined else none,
-    schema=var('raw_schema', 'raw'),
-    identifier='conversation_events',
-) -%}
+{%- set raw_table = conversation_analytics.raw_events_relation() -%}
 {%- set raw_column_types = conversation_analytics.source_column_types(raw_table) -%}
 {%- set has_ingestion_time = 'loaded_at' in raw_column_types -%}
 

@@ -165,19 +165,21 @@ def raw_table_exists(
     raw_schema: str = DEFAULT_RAW_SCHEMA,
     duckdb_path: str | os.PathLike[str] | None = None,
     conninfo: str | None = None,
+    raw_table: str = TABLE_NAME,
 ) -> bool:
-    """Whether the raw event table is there to build from."""
+    """Whether the raw event table (dbt vars raw_schema and raw_table) is
+    there to build from."""
     if target == "duckdb":
         if not resolve_duckdb_path(duckdb_path).is_file():
             return False
         with closing(connect_duckdb(duckdb_path, must_exist=True)) as connection:
-            return table_exists(connection, raw_schema, TABLE_NAME)
+            return table_exists(connection, raw_schema, raw_table)
     if target == "spark":
         from conversation_analytics.warehouse import spark
 
-        return spark.raw_table_exists_spark(raw_schema)
+        return spark.raw_table_exists_spark(raw_schema, raw_table)
     with closing(connect_postgres(conninfo)) as connection:
-        return table_exists(connection, raw_schema, TABLE_NAME)
+        return table_exists(connection, raw_schema, raw_table)
 
 
 # The comment `conversation-analytics demo` puts on the raw table it writes,

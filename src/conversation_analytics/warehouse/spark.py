@@ -109,16 +109,16 @@ def _batches(events: Iterable[EventRecord], size: int) -> Iterator[list[EventRec
         yield batch
 
 
-def raw_table_exists_spark(raw_schema: str = "raw") -> bool:
-    """Whether `<raw_schema>.conversation_events` is in the metastore."""
+def raw_table_exists_spark(raw_schema: str = "raw", raw_table: str = "conversation_events") -> bool:
+    """Whether `<raw_schema>.<raw_table>` is in the metastore."""
     connection = connect_spark()
     try:
         cursor = connection.cursor()
         cursor.execute("show databases")
         if raw_schema.lower() not in {str(row[0]).lower() for row in cursor.fetchall()}:
             return False
-        cursor.execute(f"show tables in {spark_ident(raw_schema)} like 'conversation_events'")
-        return bool(cursor.fetchall())
+        cursor.execute(f"show tables in {spark_ident(raw_schema)}")
+        return raw_table.lower() in {str(row[1]).lower() for row in cursor.fetchall()}
     finally:
         connection.close()
 
