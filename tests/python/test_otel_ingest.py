@@ -13,10 +13,12 @@ import base64
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 from psycopg.conninfo import conninfo_to_dict
@@ -272,3 +274,24 @@ def test_loading_the_same_spans_again_changes_nothing(built: tuple) -> None:
 
     doubled = {k: 2 * v if k.startswith("span_") else v for k, v in reasons(first).items()}
     assert reasons(second) == doubled
+
+
+def test_a_line_that_is_not_a_request_stops_the_load_naming_it(tmp_path: Path) -> None:
+    """Nothing of a file with a broken line is written, and the message says
+    which line (exit 1, one line), instead of a traceback."""
+    path = tmp_path / "broken.json"
+    otel_agent.play(path)
+    with path.open("a") as out:
+        out.write('{"resourceSpans": [{"scopeSpans": [{"spans": ["not a span"]}]}]}\n')
+    database = tmp_path / "broken.duckdb"
+    result = CliRunner().invoke(
+        cli, ["load", "--format", "otlp-json", str(path), "--duckdb-path", str(database)]
+    )
+    assert result.exit_code == 1
+    lines = path.read_text().splitlines()
+    assert f"{path}:{len(lines)}: a span is not an object" in result.output
+    with closing(duckdb.connect(str(database))) as connection:
+        tables = connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    assert tables == []
