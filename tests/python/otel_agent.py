@@ -142,6 +142,32 @@ class ScriptedAgent:
         played.latencies_ms.append(seconds * 1000)
         played.models.append("gpt-4o-2024-08-06")
 
+    def plain_chat(self, conversation_id: str, at: datetime, tokens: tuple[int, int]) -> None:
+        """An agent that is a plain model chat: one root chat span, a model
+        response without a user turn."""
+        played = self.played[conversation_id]
+        span = self.tracer.start_span(
+            "chat gpt-4o",
+            attributes={
+                "gen_ai.conversation.id": conversation_id,
+                "gen_ai.operation.name": "chat",
+                "gen_ai.agent.id": played.agent_id,
+                "user.id": played.user_id,
+                "conversation.channel": played.channel,
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.response.model": "gpt-4o-2024-08-06",
+                "gen_ai.usage.input_tokens": tokens[0],
+                "gen_ai.usage.output_tokens": tokens[1],
+            },
+            start_time=_ns(at),
+        )
+        span.end(end_time=_ns(at + timedelta(seconds=1.25)))
+        played.agent_responses += 1
+        played.input_tokens += tokens[0]
+        played.output_tokens += tokens[1]
+        played.latencies_ms.append(1250.0)
+        played.models.append("gpt-4o-2024-08-06")
+
     def stray_span(self, at: datetime) -> None:
         """A model call that names no conversation: it is quarantined."""
         span = self.tracer.start_span(
@@ -193,6 +219,9 @@ def play(path: Path) -> tuple[dict[str, Played], int]:
     c = conversation("conv-feedback", "support", "mobile", "user-5", "completed")
     agent.turn(c, t + timedelta(minutes=30), tokens=(70, 35), seconds=0.8,
                rating="positive", outcome="completed")
+
+    c = conversation("conv-plain-chat", "faq", "web", "user-6", "timed_out")
+    agent.plain_chat(c, t + timedelta(minutes=35), tokens=(40, 12))
 
     agent.stray_span(t + timedelta(minutes=40))
     return agent.played, agent.write_otlp_json(path)

@@ -130,16 +130,23 @@ def _load(path: Path, target: str, where: list[str]) -> None:
     assert "spans from" in result.output
 
 
-def _build(target: str, tmp_path: Path, conninfo: str | None) -> mart_io.Snapshot:
+def _build(
+    target: str,
+    tmp_path: Path,
+    conninfo: str | None,
+    raw_schema: str = "raw",
+    schema: str = "otel",
+) -> mart_io.Snapshot:
+    """`dbt build` with the spans enabled; on PostgreSQL into `<schema>_*`."""
     if target == "duckdb":
         database = tmp_path / "otel.duckdb"
         dbt_runner.run_dbt(["build"], target="duckdb", duckdb_file=database, vars=VARS)
         return mart_io.read_duckdb(database)
     assert conninfo is not None
-    env = {"PGDATABASE": str(conninfo_to_dict(conninfo)["dbname"]), "CA_PG_SCHEMA": "otel"}
+    env = {"PGDATABASE": str(conninfo_to_dict(conninfo)["dbname"]), "CA_PG_SCHEMA": schema}
     with dbt_runner.environment(env):
-        dbt_runner.run_dbt(["build"], target="postgres", vars=VARS)
-    return mart_io.read_postgres(conninfo, "otel")
+        dbt_runner.run_dbt(["build"], target="postgres", vars={**VARS, "raw_schema": raw_schema})
+    return mart_io.read_postgres(conninfo, schema, raw_schema)
 
 
 @pytest.fixture(scope="module", params=TARGETS)
@@ -295,3 +302,40 @@ def test_a_line_that_is_not_a_request_stops_the_load_naming_it(tmp_path: Path) -
             "select table_name from information_schema.tables where table_schema = 'raw'"
         ).fetchall()
     assert tables == []
+
+
+def test_spans_loaded_in_two_runs_build_what_one_run_builds(
+    built: tuple, spans_file: tuple[Path, dict], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Children before parents, as batching exporters send them: the first
+    run sees model calls and tool calls whose turn span has not landed yet,
+    the second run the rest, incrementally. The marts equal one build over
+    everything."""
+    once, _, _ = built
+    path, _ = spans_file
+    lines = path.read_text().splitlines(keepends=True)
+    halves = [tmp_path / "first.json", tmp_path / "second.json"]
+    halves[0].write_text("".join(lines[:3]))
+    halves[1].write_text("".join(lines[3:]))
+    first = list(iter_otlp_json(halves[0]))
+    later = {r.span_id for r in iter_otlp_json(halves[1])}
+    # Some spans of the first run have their parent in the second.
+    assert any(r.parent_span_id in later for r in first)
+    conninfo = None
+    env: dict[str, str | None] = {}
+    if once.target == "duckdb":
+        where = ["--duckdb-path", str(tmp_path / "otel.duckdb")]
+    else:
+        # Another raw schema and build schema in the module's database.
+        conninfo = request.getfixturevalue("postgres_conninfo")
+        where = ["--raw-schema", "raw_two_runs"]
+        env = {"PGDATABASE": str(conninfo_to_dict(conninfo)["dbname"])}
+    twice = None
+    for half in halves:
+        with dbt_runner.environment(env):
+            _load(half, once.target, where)
+        twice = _build(once.target, tmp_path, conninfo, "raw_two_runs", "otel_two_runs")
+    assert twice is not None
+    for name in ("fct_conversations", "tool_usage", "model_performance", "conversation_summary"):
+        columns = mart_io.data_columns(once[name].columns)
+        assert _sorted_rows(once, name, columns) == _sorted_rows(twice, name, columns), name

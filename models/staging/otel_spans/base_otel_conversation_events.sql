@@ -112,14 +112,6 @@ model_calls_summed_by_parent as (
 
 ),
 
-traces_with_turns as (
-
-    select distinct trace_id
-    from spans_deduplicated
-    where operation_name = 'invoke_agent'
-
-),
-
 spans_in_context as (
 
     select
@@ -139,8 +131,7 @@ spans_in_context as (
         coalesce(spans_deduplicated.input_tokens, model_calls.input_tokens)
             as turn_input_tokens,
         coalesce(spans_deduplicated.output_tokens, model_calls.output_tokens)
-            as turn_output_tokens,
-        traces_with_turns.trace_id is not null as is_in_a_turn_trace
+            as turn_output_tokens
     from spans_deduplicated
     inner join conversations_described
         on spans_deduplicated.conversation_id = conversations_described.conversation_id
@@ -156,8 +147,6 @@ spans_in_context as (
         on
             spans_deduplicated.trace_id = model_calls.trace_id
             and spans_deduplicated.span_id = model_calls.parent_span_id
-    left join traces_with_turns
-        on spans_deduplicated.trace_id = traces_with_turns.trace_id
 
 ),
 
@@ -214,9 +203,10 @@ user_message_events as (
 
 agent_response_events as (
 
-    -- A turn's response, and a model call's outside any turn (an agent
-    -- that is a plain model chat); model calls inside a turn are part of
-    -- the turn's response, not responses of their own.
+    -- A turn's response, and a root model call's (an agent that is a
+    -- plain model chat). A model call inside another span is part of what
+    -- that span does, not a response of its own; the rule reads the span
+    -- alone, so spans arriving in any order give the same events.
     select
         {{ dbt.hash("trace_id || ':' || span_id || ':agent_response'") }} as event_id,
         conversation_id,
@@ -242,7 +232,7 @@ agent_response_events as (
                 '{{ operation }}'{{ ',' if not loop.last }}
                 {%- endfor %}
             )
-            and not is_in_a_turn_trace
+            and parent_span_id is null
         )
 
 ),
