@@ -339,3 +339,23 @@ def test_spans_loaded_in_two_runs_build_what_one_run_builds(
     for name in ("fct_conversations", "tool_usage", "model_performance", "conversation_summary"):
         columns = mart_io.data_columns(once[name].columns)
         assert _sorted_rows(once, name, columns) == _sorted_rows(twice, name, columns), name
+
+
+def test_a_span_table_without_a_column_stops_the_run_naming_it(
+    spans_file: tuple[Path, dict], tmp_path: Path, dbt_scratch: Path
+) -> None:
+    path, _ = spans_file
+    database = tmp_path / "drift.duckdb"
+    _load(path, "duckdb", ["--duckdb-path", str(database)])
+    with closing(duckdb.connect(str(database))) as connection:
+        connection.execute("alter table raw.otel_spans drop column events")
+    with pytest.raises(dbt_runner.DbtError) as failure:
+        dbt_runner.run_dbt(
+            ["seed", "--select", "conversation_event_types"], target="duckdb",
+            duckdb_file=database, vars=VARS,
+        )
+    assert "lacks the column events of the span table" in str(failure.value)
+    # The path off, the span table is not read at all.
+    dbt_runner.run_dbt(
+        ["seed", "--select", "conversation_event_types"], target="duckdb", duckdb_file=database
+    )
