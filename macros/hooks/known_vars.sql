@@ -10,7 +10,9 @@
     integer_or_null also takes null),
     integer_list (a list of positive integers), boolean, date ('YYYY-MM-DD'),
     probability (a number strictly between 0 and 1), confidence_level (one
-    of confidence_level_quantiles), alert_rule ('significant' or 'points'). -#}
+    of confidence_level_quantiles), alert_rule ('significant' or 'points'),
+    attribute_name (an OpenTelemetry attribute or event name: letters,
+    digits, '_', '.', '-', at most 255, starting with a letter or '_'). -#}
 {% macro known_vars() -%}
     {{ return({
         'raw_database': 'identifier_or_null',
@@ -45,5 +47,12 @@
         'days': 'integer',
         'time_spine_start_date': 'date',
         'time_spine_end_date': 'date',
+        'otel_spans_enabled': 'boolean',
+        'otel_spans_schema': 'identifier_or_null',
+        'otel_spans_table': 'identifier',
+        'otel_user_id_attribute': 'attribute_name',
+        'otel_channel_attribute': 'attribute_name',
+        'otel_outcome_event': 'attribute_name',
+        'otel_outcome_attribute': 'attribute_name',
     }) }}
 {%- endmacro %}

@@ -57,6 +57,11 @@
         {%- if value is boolean or text not in levels -%}
             {{ return('expected one of ' ~ levels | join(', ')) }}
         {%- endif -%}
+    {%- elif kind == 'attribute_name' -%}
+        {%- if value is not string or not re.fullmatch('[A-Za-z_][A-Za-z0-9_.-]{0,254}', value) -%}
+            {{ return("expected an attribute name such as 'user.id' (letters, digits, "
+                ~ "'_', '.' and '-')") }}
+        {%- endif -%}
     {%- elif kind == 'alert_rule' -%}
         {%- if value not in ('significant', 'points') -%}
             {{ return("expected 'significant' or 'points'") }}

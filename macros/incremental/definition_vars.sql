@@ -1,5 +1,6 @@
 {#- The vars that define what the incremental models store (metric rules,
-    the as-of time, the quarantine's rules): when any of them differs from
+    the as-of time, the quarantine's rules, whether and how spans are
+    mapped to events): when any of them differs from
     the last build of a model, that model is rebuilt in full (see
     should_full_refresh). Bookkeeping vars (raw_schema,
     ingestion_lookback_minutes) and those of the table marts are not in it. -#}
@@ -24,5 +25,10 @@
         'event_time_min',
         'event_time_max_ahead_hours',
         'pseudonymize_user_ids',
+        'otel_spans_enabled',
+        'otel_user_id_attribute',
+        'otel_channel_attribute',
+        'otel_outcome_event',
+        'otel_outcome_attribute',
     ]) }}
 {%- endmacro %}

@@ -33,7 +33,7 @@ from conversation_analytics import __version__
 from conversation_analytics.presentation import alerts as alerts_module
 from conversation_analytics.presentation.dashboard import DashboardError, write_dashboard
 from conversation_analytics.presentation.report import ReportError, build_report, render_report
-from conversation_analytics.raw_table import DEFAULT_RAW_SCHEMA, TABLE_NAME
+from conversation_analytics.raw_table import DEFAULT_RAW_SCHEMA, SPAN_TABLE_NAME, TABLE_NAME
 from conversation_analytics.simulation.simulator import (
     JsonlFormatError,
     iter_jsonl,
@@ -50,6 +50,7 @@ from conversation_analytics.warehouse.loader import (
     raw_table_exists,
     resolve_duckdb_path,
 )
+from conversation_analytics.warehouse.otlp import OtlpFormatError, iter_otlp_json
 from conversation_analytics.warehouse.spark import SparkLoadError, spark_address
 
 DEFAULT_CONVERSATIONS = 2000
@@ -67,6 +68,7 @@ _EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     dbt_runner.DbtError,
     JsonlFormatError,
     SparkLoadError,
+    OtlpFormatError,
     OSError,
     duckdb.Error,
     psycopg.Error,
@@ -239,11 +241,31 @@ def simulate(
     click.echo(f"wrote {written:,} events to {output} in {time.perf_counter() - began:.1f} s")
 
 
-@cli.command(short_help="Load events into the raw conversation_events table.")
+@cli.command(short_help="Load events (or OpenTelemetry spans) into the raw tables.")
 @target_option
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 @click.option(
     "--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSONL events file (from `simulate` or the tracker's JSONL store).",
+    help="The file to load (or give it as FILE): JSONL events (from `simulate` or the "
+    "tracker's JSONL store), or OTLP JSON with --format otlp-json.",
+)
+@click.option(
+    "--format", "input_format", type=click.Choice(["events-jsonl", "otlp-json"]),
+    default="events-jsonl", show_default=True,
+    help="events-jsonl: one conversation event a line, into conversation_events. "
+    "otlp-json: the OpenTelemetry Collector's file exporter output (one "
+    "ExportTraceServiceRequest a line), one row per span into the span table "
+    "(docs/opentelemetry.md).",
+)
+@click.option(
+    "--span-schema", default=None,
+    help="Schema of the span table (dbt var otel_spans_schema).  [default: --raw-schema]",
+)
+@click.option(
+    "--span-table", default=SPAN_TABLE_NAME, show_default=True,
+    help="Name of the span table (dbt var otel_spans_table).",
 )
 @click.option(
     "--conversations", type=click.IntRange(min=1), default=None,
@@ -278,7 +300,11 @@ def simulate(
 @duckdb_path_option
 def load(
     target: str,
+    file: Path | None,
     input_path: Path | None,
+    input_format: str,
+    span_schema: str | None,
+    span_table: str,
     conversations: int | None,
     start_date: datetime | None,
     days: int,
@@ -292,9 +318,35 @@ def load(
     raw_schema: str,
     duckdb_path: Path,
 ) -> None:
-    """Load raw events into <raw-schema>.conversation_events."""
+    """Load raw events into <raw-schema>.conversation_events, or, with
+    --format otlp-json, OpenTelemetry spans into <span-schema>.<span-table>
+    (build with --vars '{otel_spans_enabled: true}' to read them)."""
+    if file is not None and input_path is not None:
+        raise click.UsageError("give the file once: as FILE or as --input FILE")
+    input_path = input_path or file
     if (input_path is None) == (conversations is None):
         raise click.UsageError("give exactly one of --input FILE or --conversations N")
+    if input_format == "otlp-json":
+        if input_path is None:
+            raise click.UsageError("--format otlp-json reads a file: give FILE or --input FILE")
+        began = time.perf_counter()
+        count = loader.load_spans(
+            iter_otlp_json(input_path),
+            target,  # type: ignore[arg-type]
+            raw_schema=raw_schema,
+            span_schema=span_schema,
+            span_table=span_table,
+            replace=replace,
+            batch_size=batch_size,
+            duckdb_path=duckdb_path,
+        )
+        seconds = time.perf_counter() - began
+        click.echo(
+            f"loaded {count:,} spans from {input_path} into "
+            f"{span_schema or raw_schema}.{span_table} ({_where(target, duckdb_path)}) "
+            f"in {seconds:.1f} s"
+        )
+        return
     events: Any
     if input_path is not None:
         events, source = iter_jsonl(input_path), str(input_path)

@@ -94,3 +94,49 @@ def create_table_sql(
         + (f",\n    {_INGESTION_COLUMN_SQL[target]}" if ingestion_column else "")
         + "\n)"
     )
+
+
+# --- OpenTelemetry spans (docs/opentelemetry.md) ----------------------------------
+
+SPAN_TABLE_NAME = "otel_spans"
+SPAN_COLUMNS: tuple[str, ...] = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "start_time",
+    "end_time",
+    "status_code",
+    "status_message",
+    "resource_attributes",
+    "attributes",
+    "events",
+)
+
+
+def create_span_table_sql(
+    target: Target,
+    schema: str = DEFAULT_RAW_SCHEMA,
+    table: str = SPAN_TABLE_NAME,
+) -> str:
+    """`create table if not exists` for the raw span table: one row per span,
+    its attributes, resource attributes and events as JSON (json on DuckDB,
+    jsonb on PostgreSQL), and the ingestion time `loaded_at` set by the
+    warehouse, as on the event table."""
+    text = "varchar" if target == "duckdb" else "text"
+    json_type = _METADATA_SQL_TYPE[(target, "json")]
+    types = {
+        "start_time": "timestamp with time zone",
+        "end_time": "timestamp with time zone",
+        "resource_attributes": json_type,
+        "attributes": json_type,
+        "events": json_type,
+    }
+    columns = ",\n".join(
+        f"    {quote_ident(c)} {types.get(c, text)}" for c in SPAN_COLUMNS
+    )
+    return (
+        f"create table if not exists {qualified_name(schema, table)} (\n"
+        f"{columns},\n    {_INGESTION_COLUMN_SQL[target]}\n)"
+    )

@@ -254,6 +254,13 @@ HOSTILE_VARS: dict[str, Any] = {
     "days": INJECTION,
     "time_spine_start_date": "2020-01-01'; create table injected (x int); --",
     "time_spine_end_date": "2036-01-01'; create table injected (x int); --",
+    "otel_spans_enabled": "true); create table injected (x int); --",
+    "otel_spans_schema": 'raw"; create table injected (x int); --',
+    "otel_spans_table": 'otel_spans"; create table injected (x int); --',
+    "otel_user_id_attribute": "user.id'; create table injected (x int); --",
+    "otel_channel_attribute": "channel'); create table injected (x int); --",
+    "otel_outcome_event": "conversation.outcome'; create table injected (x int); --",
+    "otel_outcome_attribute": "outcome'; create table injected (x int); --",
 }
 
 

@@ -6,15 +6,21 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Status, StatusCode
 
-from conversation_analytics.tracker import MemoryStore, SyncConversationTracker
+import mart_io
+import otel_agent
+from conversation_analytics.cli import cli
+from conversation_analytics.tracker import DuckDBStore, MemoryStore, SyncConversationTracker
 from conversation_analytics.tracker.otel import ConversationSpanProcessor
+from conversation_analytics.warehouse import dbt_runner
 
 T0 = 1_790_000_000_000_000_000  # ns, 2026-09-21
 MS = 1_000_000
@@ -278,3 +284,76 @@ def test_a_trace_whose_root_never_ends_is_mapped_at_flush() -> None:
     assert processor.force_flush()
     assert sorted(row[3] for row in store.rows) == ["started", "tool_called"]
     provider.shutdown()
+
+
+def test_a_model_call_inside_another_span_is_not_a_response_of_its_own() -> None:
+    store = MemoryStore()
+    provider = TracerProvider()
+    provider.add_span_processor(ConversationSpanProcessor(store))
+    agent = Agent(provider)
+    request, request_end = agent.span("POST /chat", {"http.method": "POST"}, T0, T0 + 300 * MS)
+    chat, end = agent.span(
+        "chat",
+        {"gen_ai.operation.name": "chat", "gen_ai.conversation.id": "c-8"},
+        T0 + MS,
+        T0 + 200 * MS,
+        parent=request,
+    )
+    chat.end(end_time=end)
+    request.end(end_time=request_end)
+    provider.shutdown()
+    assert [row[3] for row in store.rows] == ["started"]
+
+
+def test_the_scripted_agent_through_the_processor_builds_what_its_spans_build(
+    tmp_path: Path, dbt_scratch: Path
+) -> None:
+    """The same agent, once with the span processor writing events into
+    DuckDB in process, once with its spans exported as OTLP JSON, loaded and
+    mapped by dbt: every conversation it played is the same row of
+    fct_conversations."""
+    in_process = tmp_path / "in_process.duckdb"
+    processor = ConversationSpanProcessor(DuckDBStore(in_process))
+    played, _ = otel_agent.play(tmp_path / "spans.jsonl", processors=[processor])
+    processor.shutdown()
+    processor.shutdown()  # the tracer provider's own call at exit does nothing more
+    assert processor.force_flush()
+    assert processor.stats.spans_without_conversation == 1  # the script's stray span
+    assert processor.stats.events_refused == 0
+    as_of = otel_agent.AS_OF.isoformat(sep=" ")
+    dbt_runner.run_dbt(["build"], target="duckdb", duckdb_file=in_process, vars={"as_of": as_of})
+
+    loaded = tmp_path / "loaded.duckdb"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "load",
+            "--format",
+            "otlp-json",
+            str(tmp_path / "spans.jsonl"),
+            "--duckdb-path",
+            str(loaded),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    dbt_runner.run_dbt(
+        ["build"],
+        target="duckdb",
+        duckdb_file=loaded,
+        vars={"as_of": as_of, "otel_spans_enabled": True},
+    )
+
+    table = "fct_conversations"
+    via_processor, via_file = (mart_io.read_duckdb(path)[table] for path in (in_process, loaded))
+    assert via_processor.columns == via_file.columns
+    processor_rows = [r for r in via_processor.rows if r["conversation_id"] in played]
+    file_rows = [r for r in via_file.rows if r["conversation_id"] in played]
+    assert len(processor_rows) == len(played)
+    problems = mart_io.compare_rows(
+        table,
+        file_rows,
+        processor_rows,
+        mart_io.MART_GRAINS[table],
+        mart_io.data_columns(via_file.columns),
+    )
+    assert not problems, "\n".join(problems)

@@ -9,8 +9,23 @@
 -- within the retained days still has its id among the valid raw rows.
 
 {%- set retention_days = var('raw_retention_days', none) %}
+{%- set otel_enabled = var('otel_spans_enabled', false) | string | lower == 'true' %}
 
 with
+
+valid_rows as (
+
+    -- The valid rows staging reads: the raw events' and, with spans, the
+    -- events the spans give.
+    select event_id from {{ ref('base_conversation_events') }}
+    where rejection_reason is null
+    {%- if otel_enabled %}
+    union all
+    select event_id from {{ ref('base_otel_conversation_events') }}
+    where rejection_reason is null
+    {%- endif %}
+
+),
 
 raw_rows as (
 
@@ -23,16 +38,34 @@ validated as (
 
     select
         count(case when rejection_reason is null then 1 end) as valid_count,
-        count(distinct case when rejection_reason is null then event_id end)
-            as distinct_valid_ids
+        (
+            select count(distinct valid_rows.event_id) from valid_rows
+        ) as distinct_valid_ids
     from {{ ref('base_conversation_events') }}
 
 ),
 
 rejected as (
 
-    select count(*) as row_count
-    from {{ ref('conversation_events_rejected') }}
+    -- The raw rows rejected, and the quarantine's rows besides them: with
+    -- var('otel_spans_enabled'), one per span the mapping rejects and per
+    -- span event that breaks the contract (docs/opentelemetry.md).
+    select
+        (
+            select count(*) from {{ ref('base_conversation_events') }}
+            where rejection_reason is not null
+        ) as row_count,
+        (
+            select count(*) from {{ ref('conversation_events_rejected') }}
+        ) as quarantined_count,
+        {% if otel_enabled -%}
+        (
+            select count(*) from {{ ref('base_otel_conversation_events') }}
+            where rejection_reason is not null
+        )
+        {%- else -%}
+        0
+        {%- endif %} as span_rejected_count
 
 ),
 
@@ -50,8 +83,7 @@ staged as (
 valid_ids as (
 
     select distinct event_id
-    from {{ ref('base_conversation_events') }}
-    where rejection_reason is null
+    from valid_rows
 
 ),
 
@@ -90,6 +122,8 @@ reconciled as (
         raw_rows.row_count as raw_row_count,
         validated.valid_count,
         rejected.row_count as rejected_row_count,
+        rejected.quarantined_count,
+        rejected.span_rejected_count,
         validated.distinct_valid_ids,
         staged.row_count as staged_row_count,
         staged.distinct_ids as staged_distinct_ids,
@@ -115,6 +149,7 @@ reconciled as (
 select * from reconciled
 where
     raw_row_count != valid_count + rejected_row_count
+    or quarantined_count != rejected_row_count + span_rejected_count
     {% if retention_days is none -%}
     or staged_row_count != distinct_valid_ids
     {%- endif %}

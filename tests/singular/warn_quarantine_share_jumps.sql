@@ -6,6 +6,7 @@
 -- that column, the day of its event time; rows with neither fall on a null
 -- day. A spike usually means a writer broke (README, "Running on a
 -- schedule"): look at conversation_events_rejected's rejection_reason.
+-- With var('otel_spans_enabled'), raw spans count as raw rows.
 
 {%- set warn_share = var('quarantine_warn_share', 0.05) | float %}
 
@@ -17,6 +18,14 @@ raw_rows as (
         cast(coalesce(loaded_at, event_at) as date) as raw_date,
         rejection_reason
     from {{ ref('base_conversation_events') }}
+    {%- if var('otel_spans_enabled', false) | string | lower == 'true' %}
+    -- The raw spans too, each a raw row (docs/opentelemetry.md).
+    union all
+    select
+        cast(coalesce(loaded_at, started_at) as date) as raw_date,
+        rejection_reason
+    from {{ ref('base_otel_spans') }}
+    {%- endif %}
 
 ),
 

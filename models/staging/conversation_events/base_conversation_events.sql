@@ -1,8 +1,5 @@
 {%- set raw_events = source('conversation_events', 'conversation_events') -%}
 {%- set column_types = conversation_analytics.source_column_types(raw_events) -%}
-{%- set max_id_length = var('max_id_length', 512) | int -%}
-{%- set earliest = var('event_time_min', '2000-01-01 00:00:00') -%}
-{%- set max_ahead_hours = var('event_time_max_ahead_hours', 24) | int -%}
 {#- When the row landed: the ingestion-time column when the raw table has
     one (its time is the warehouse's), else null. -#}
 {%- if 'loaded_at' in column_types -%}
@@ -50,30 +47,7 @@ validated as (
 
     select
         *,
-        case
-            when event_id is null then 'missing_id'
-            when conversation_id is null then 'missing_conversation_id'
-            when event_at is null then 'missing_timestamp'
-            when
-                event_type is null
-                or event_type not in (
-                    {%- for known_type in conversation_analytics.event_types() %}
-                    '{{ known_type }}'{{ ',' if not loop.last }}
-                    {%- endfor %}
-                )
-                then 'unknown_event_type'
-            -- Rows no sane writer produces: an id past the documented
-            -- maximum (PostgreSQL could not even index it), a time outside
-            -- the plausibility window (year 1, 9999-12-31, infinity).
-            when
-                length(event_id) > {{ max_id_length }}
-                or length(conversation_id) > {{ max_id_length }}
-                then 'id_too_long'
-            when
-                event_at < cast('{{ earliest }}' as {{ dbt.type_timestamp() }})
-                or event_at > {{ dbt.dateadd('hour', max_ahead_hours, latest) }}
-                then 'timestamp_out_of_range'
-        end as rejection_reason
+        {{ conversation_analytics.event_rejection_reason(latest) }} as rejection_reason
     from typed
 
 )

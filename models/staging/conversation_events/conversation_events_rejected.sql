@@ -2,8 +2,33 @@ with
 
 rejected_events as (
 
-    select * from {{ ref('base_conversation_events') }}
+    select
+        event_id,
+        conversation_id,
+        user_id,
+        raw_event_type,
+        rejection_reason,
+        metadata_text,
+        event_at,
+        loaded_at
+    from {{ ref('base_conversation_events') }}
     where rejection_reason is not null
+    {%- if var('otel_spans_enabled', false) | string | lower == 'true' %}
+    -- Spans the mapping cannot place, and span events that break the
+    -- contract (docs/opentelemetry.md).
+    union all
+    select
+        event_id,
+        conversation_id,
+        user_id,
+        raw_event_type,
+        rejection_reason,
+        metadata_text,
+        event_at,
+        loaded_at
+    from {{ ref('base_otel_conversation_events') }}
+    where rejection_reason is not null
+    {%- endif %}
 
 ),
 

@@ -20,6 +20,12 @@
     'is_exact_repeat',
 ] -%}
 
+{#- The columns of the base models, in order. -#}
+{%- set base_columns = [
+    'event_id', 'conversation_id', 'user_id', 'event_type', 'raw_event_type',
+    'metadata_text', 'metadata_json', 'event_at', 'loaded_at', 'rejection_reason',
+] -%}
+
 {#- The columns this model compares copies on and writes, in order; the
     bookkeeping columns (batch, replaced copy) come after them. -#}
 {%- set metadata_json = conversation_analytics.json_column_value('metadata_json') -%}
@@ -71,9 +77,23 @@
 
 with
 
+events_and_span_events as (
+
+    -- With var('otel_spans_enabled'), the events of OpenTelemetry spans
+    -- join the raw events here, before deduplication (docs/opentelemetry.md).
+    select {{ base_columns | join(', ') }}
+    from {{ ref('base_conversation_events') }}
+    {%- if var('otel_spans_enabled', false) | string | lower == 'true' %}
+    union all
+    select {{ base_columns | join(', ') }}
+    from {{ ref('base_otel_conversation_events') }}
+    {%- endif %}
+
+),
+
 valid_events as (
 
-    select raw_events.* from {{ ref('base_conversation_events') }} as raw_events
+    select raw_events.* from events_and_span_events as raw_events
     where
         raw_events.rejection_reason is null
         and {{ newly_loaded }}

@@ -23,8 +23,9 @@ either way:
 - `invoke_agent` is a turn: `user_message` at its start and `agent_response`
   at its end, with the model, tokens and duration (its own, or those of the
   model calls made directly inside it).
-- `chat`, `text_completion`, `generate_content` outside any turn are
-  responses of their own; `execute_tool` is `tool_called` (status `error`
+- `chat`, `text_completion`, `generate_content` as a trace's root span (an
+  agent that is a plain model chat) are responses of their own; inside
+  another span they are part of what that span does; `execute_tool` is `tool_called` (status `error`
   when the span's status is ERROR).
 - A span event `gen_ai.evaluation.result` is `feedback_received` (rating from
   `gen_ai.evaluation.score.label`); the outcome event (`conversation.outcome`
@@ -189,6 +190,7 @@ class ConversationSpanProcessor(SpanProcessor):
         self.max_conversations = max_conversations
         self.stats = SpanProcessorStats()
         self._lock = threading.Lock()
+        self._shut_down = False
         self._traces: OrderedDict[str, list[_Span]] = OrderedDict()
         self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
 
@@ -213,6 +215,8 @@ class ConversationSpanProcessor(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Map the traces still waiting for their root, then flush the tracker."""
+        if self._shut_down:
+            return True  # everything was written when it shut down
         with self._lock:
             waiting = list(self._traces.values())
             self._traces.clear()
@@ -221,7 +225,12 @@ class ConversationSpanProcessor(SpanProcessor):
         return self.tracker.flush(timeout=timeout_millis / 1000)
 
     def shutdown(self) -> None:
+        """Flush, and close the tracker the processor made; a second call
+        (the tracer provider's own at interpreter exit) does nothing."""
+        if self._shut_down:
+            return
         self.force_flush()
+        self._shut_down = True
         if self._owns_tracker:
             self.tracker.close()
 
@@ -279,11 +288,10 @@ class ConversationSpanProcessor(SpanProcessor):
         by_conversation: dict[str, list[_Span]] = {}
         for span in mapped:
             by_conversation.setdefault(span.conversation_id or "", []).append(span)
-        has_turn = any(s.operation == "invoke_agent" for s in mapped)
         for conversation_id, conversation_spans in by_conversation.items():
-            self._map_conversation(conversation_id, conversation_spans, has_turn)
+            self._map_conversation(conversation_id, conversation_spans)
 
-    def _map_conversation(self, conversation_id: str, spans: list[_Span], has_turn: bool) -> None:
+    def _map_conversation(self, conversation_id: str, spans: list[_Span]) -> None:
         state = self._conversations.get(conversation_id)
         is_new = state is None
         if state is None:
@@ -329,7 +337,8 @@ class ConversationSpanProcessor(SpanProcessor):
                     event_id(*ids, "user_message"),
                     {"turn": turn, **context},
                 )
-            if span.operation == "invoke_agent" or (span.operation in MODEL_CALLS and not has_turn):
+            is_root_model_call = span.operation in MODEL_CALLS and span.parent_span_id is None
+            if span.operation == "invoke_agent" or is_root_model_call:
                 calls = children.get(span.span_id, [])
                 models = [call.model for call in calls if call.model]
                 self._record(

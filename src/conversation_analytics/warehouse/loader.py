@@ -39,17 +39,21 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from conversation_analytics.contract import RAW_COLUMNS, EventRecord
 from conversation_analytics.raw_table import (
     DEFAULT_RAW_SCHEMA,
+    SPAN_COLUMNS,
+    SPAN_TABLE_NAME,
     TABLE_NAME,
     TIMESTAMP_TYPES,
     MetadataType,
     Target,
     TimestampType,
     create_schema_sql,
+    create_span_table_sql,
     create_table_sql,
     qualified_name,
     quote_ident,
 )
 from conversation_analytics.warehouse import dbt_runner
+from conversation_analytics.warehouse.otlp import SpanRecord
 
 DEFAULT_BATCH_SIZE = 50_000
 
@@ -462,3 +466,128 @@ def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
+
+
+# --- OpenTelemetry spans -------------------------------------------------------------
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else _encode_json(value)
+
+
+def _span_columns(batch: list[SpanRecord]) -> list[list[Any]]:
+    """A batch of spans as column lists, in `SPAN_COLUMNS` order."""
+    return [
+        [s.trace_id for s in batch],
+        [s.span_id for s in batch],
+        [s.parent_span_id for s in batch],
+        [s.name for s in batch],
+        [s.kind for s in batch],
+        [s.start_time for s in batch],
+        [s.end_time for s in batch],
+        [s.status_code for s in batch],
+        [s.status_message for s in batch],
+        [_json_or_none(s.resource_attributes) for s in batch],
+        [_json_or_none(s.attributes) for s in batch],
+        [_json_or_none(s.events) for s in batch],
+    ]
+
+
+def load_spans(
+    spans: Iterable[SpanRecord],
+    target: Target,
+    *,
+    raw_schema: str = DEFAULT_RAW_SCHEMA,
+    span_schema: str | None = None,
+    span_table: str = SPAN_TABLE_NAME,
+    replace: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    duckdb_path: str | os.PathLike[str] | None = None,
+    conninfo: str | None = None,
+) -> int:
+    """Append `spans` to `<span_schema>.<span_table>` (default
+    `<raw_schema>.otel_spans`), creating the schema and table if needed
+    (`replace` drops and recreates the table first), in one transaction,
+    and return how many rows were written. The event table
+    `<raw_schema>.conversation_events` is created empty if it is missing, so
+    a project fed by spans alone builds."""
+    if batch_size < 1:
+        raise LoadError("batch size must be at least 1")
+    schema = span_schema or raw_schema
+    batches: Iterator[list[SpanRecord]] = _batches(spans, batch_size)  # type: ignore[arg-type]
+    columns = ", ".join(quote_ident(c) for c in SPAN_COLUMNS)
+    written = 0
+    if target == "duckdb":
+        with closing(connect_duckdb(duckdb_path)) as connection:
+            try:
+                row = connection.execute("select current_database()").fetchone()
+                catalog = quote_ident(str(row[0]) if row else "memory")
+                table = f"{catalog}.{qualified_name(schema, span_table)}"
+                types = ["varchar"] * 5 + ["timestamptz"] * 2 + ["varchar"] * 2 + ["json"] * 3
+                selects = ", ".join(
+                    f"unnest(${i}::varchar[])::{t}" if t == "json" else f"unnest(${i}::{t}[])"
+                    for i, t in enumerate(types, start=1)
+                )
+                insert = f"insert into {table} ({columns}) select {selects}"
+                connection.execute("begin transaction")
+                _prepare_table(
+                    connection.execute, "duckdb", raw_schema, False, ("json", "timestamptz"),
+                    row[0] if row else "memory",
+                )
+                _prepare_span_table(
+                    connection.execute, "duckdb", schema, span_table, replace, catalog
+                )
+                for batch in batches:
+                    connection.execute(insert, _span_columns(batch))
+                    written += len(batch)
+                connection.execute("commit")
+            except duckdb.Error as exc:
+                raise LoadError(f"loading spans into DuckDB failed: {_first_line(exc)}") from None
+        return written
+    if target == "postgres":
+        table = qualified_name(schema, span_table)
+        copy_sql = f"copy {table} ({columns}) from stdin"
+        with closing(connect_postgres(conninfo)) as connection:
+            try:
+                with connection.transaction(), connection.cursor() as cursor:
+                    _prepare_table(
+                        cursor.execute, "postgres", raw_schema, False,
+                        ("json", "timestamptz"), None,
+                    )
+                    _prepare_span_table(cursor.execute, "postgres", schema, span_table, replace)
+                    for batch in batches:
+                        with cursor.copy(copy_sql) as copy:
+                            for values in zip(*_span_columns(batch), strict=True):
+                                copy.write_row(values)
+                        written += len(batch)
+                    cursor.execute(f"analyze {table}")
+            except psycopg.Error as exc:
+                raise LoadError(
+                    f"loading spans into PostgreSQL failed: {_first_line(exc)}"
+                ) from None
+        return written
+    raise LoadError(f"unknown target {target!r}: use duckdb or postgres")
+
+
+def _prepare_span_table(
+    execute: Any,
+    target: Target,
+    schema: str,
+    table_name: str,
+    replace: bool,
+    catalog: str | None = None,
+) -> None:
+    """Create the span table's schema and the table (dropping it first when
+    `replace`), qualified with the quoted `catalog` when one is given."""
+    table = qualified_name(schema, table_name)
+    table_sql = create_span_table_sql(target, schema, table_name)
+    schema_sql = create_schema_sql(schema)
+    if catalog is not None:
+        table_sql = table_sql.replace(table, f"{catalog}.{table}", 1)
+        schema_sql = f"create schema if not exists {catalog}.{quote_ident(schema)}"
+        table = f"{catalog}.{table}"
+    execute(schema_sql)
+    if replace:
+        cascade = " cascade" if target == "postgres" else ""
+        execute(f"drop table if exists {table}{cascade}")
+    execute(table_sql)
