@@ -6,53 +6,48 @@
     otel_spans_enabled, the span table is checked the same way. -#}
 {% macro check_raw_columns() -%}
     {%- if execute -%}
-        {%- set named = conversation_analytics.raw_events_relation() -%}
-        {%- set raw = adapter.get_relation(
-            database=named.database, schema=named.schema, identifier=named.identifier
-        ) -%}
-        {%- if raw is not none -%}
-            {%- set present = [] -%}
-            {%- for column in adapter.get_columns_in_relation(raw) -%}
-                {%- do present.append(column.name | lower) -%}
-            {%- endfor -%}
-            {%- set missing = [] -%}
-            {%- for name in conversation_analytics.raw_columns() if name not in present -%}
-                {%- do missing.append(name) -%}
-            {%- endfor -%}
-            {%- if missing -%}
-                {{ exceptions.raise_compiler_error(
-                    raw ~ ' lacks the column' ~ ('s ' if missing | length > 1 else ' ')
-                    ~ missing | join(', ') ~ ' of the event contract (id, conversation_id, '
-                    ~ 'user_id, event_type, timestamp, metadata; docs/event-contract.md): '
-                    ~ 'add it, null where unknown'
-                ) }}
-            {%- endif -%}
-        {%- endif -%}
+        {{ conversation_analytics.check_table_columns(
+            conversation_analytics.raw_events_relation(),
+            conversation_analytics.raw_columns(),
+            'of the event contract (id, conversation_id, user_id, event_type, timestamp, '
+            ~ 'metadata; docs/event-contract.md): add it, null where unknown',
+        ) }}
         {%- if var('otel_spans_enabled', false) | string | lower == 'true' -%}
-            {%- set spans = adapter.get_relation(
-                database=target.database,
-                schema=var('otel_spans_schema', none) or var('raw_schema', 'raw'),
-                identifier=var('otel_spans_table', 'otel_spans'),
-            ) -%}
-            {%- if spans is not none -%}
-                {%- set present = [] -%}
-                {%- for column in adapter.get_columns_in_relation(spans) -%}
-                    {%- do present.append(column.name | lower) -%}
-                {%- endfor -%}
-                {%- set missing = [] -%}
-                {%- for name in conversation_analytics.span_columns() if name not in present -%}
-                    {%- do missing.append(name) -%}
-                {%- endfor -%}
-                {%- if missing -%}
-                    {{ exceptions.raise_compiler_error(
-                        spans ~ ' lacks the column' ~ ('s ' if missing | length > 1 else ' ')
-                        ~ missing | join(', ') ~ ' of the span table (docs/opentelemetry.md): '
-                        ~ 'add it, null where unknown, or load with '
-                        ~ '`conversation-analytics load --format otlp-json`'
-                    ) }}
-                {%- endif -%}
-            {%- endif -%}
+            {{ conversation_analytics.check_table_columns(
+                api.Relation.create(
+                    database=target.database,
+                    schema=var('otel_spans_schema', none) or var('raw_schema', 'raw'),
+                    identifier=var('otel_spans_table', 'otel_spans'),
+                ),
+                conversation_analytics.span_columns(),
+                'of the span table (docs/opentelemetry.md): add it, null where unknown, '
+                ~ 'or load with `conversation-analytics load --format otlp-json`',
+            ) }}
+        {%- endif -%}
+    {%- endif %}
+    select 1
+{%- endmacro %}
+
+{#- Raise one line naming the `expected` columns `relation` lacks, followed
+    by `what_to_do`; nothing when it has them all or does not exist. -#}
+{% macro check_table_columns(relation, expected, what_to_do) -%}
+    {%- set table = adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
+    ) -%}
+    {%- if table is not none -%}
+        {%- set present = [] -%}
+        {%- for column in adapter.get_columns_in_relation(table) -%}
+            {%- do present.append(column.name | lower) -%}
+        {%- endfor -%}
+        {%- set missing = [] -%}
+        {%- for name in expected if name not in present -%}
+            {%- do missing.append(name) -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                table ~ ' lacks the column' ~ ('s ' if missing | length > 1 else ' ')
+                ~ missing | join(', ') ~ ' ' ~ what_to_do
+            ) }}
         {%- endif -%}
     {%- endif -%}
-    select 1
 {%- endmacro %}

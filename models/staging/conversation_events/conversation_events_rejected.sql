@@ -1,7 +1,17 @@
+{#- The quarantine of every source staging unions: raw events, and with var
+    otel_spans_enabled the spans the mapping cannot place and the span
+    events that break the contract (docs/opentelemetry.md). -#}
+{%- set bases = [ref('base_conversation_events')] -%}
+{%- if var('otel_spans_enabled', false) | string | lower == 'true' -%}
+    {%- do bases.append(ref('base_otel_conversation_events')) -%}
+{%- endif -%}
+
 with
 
 rejected_events as (
 
+    {%- for base in bases %}
+    {{ 'union all' if not loop.first }}
     select
         event_id,
         conversation_id,
@@ -11,24 +21,9 @@ rejected_events as (
         metadata_text,
         event_at,
         loaded_at
-    from {{ ref('base_conversation_events') }}
+    from {{ base }}
     where rejection_reason is not null
-    {%- if var('otel_spans_enabled', false) | string | lower == 'true' %}
-    -- Spans the mapping cannot place, and span events that break the
-    -- contract (docs/opentelemetry.md).
-    union all
-    select
-        event_id,
-        conversation_id,
-        user_id,
-        raw_event_type,
-        rejection_reason,
-        metadata_text,
-        event_at,
-        loaded_at
-    from {{ ref('base_otel_conversation_events') }}
-    where rejection_reason is not null
-    {%- endif %}
+    {%- endfor %}
 
 ),
 
