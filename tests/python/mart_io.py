@@ -131,7 +131,12 @@ def read_spark(schema: str, raw_schema: str) -> Snapshot:
             layer = "marts" if name in MART_GRAINS else "staging"
             cursor.execute(f"select * from `{schema}_{layer}`.`{name}`")
             table = _table(cursor)
-            table.rows = [{k: _spark_value(v) for k, v in row.items()} for row in table.rows]
+            # PyHive returns dates as text: typed as DuckDB's driver types them.
+            dates = {d[0] for d in cursor.description if d[1] == "DATE_TYPE"}
+            for row in table.rows:
+                for column in dates:
+                    if row[column] is not None:
+                        row[column] = date.fromisoformat(row[column])
             tables[name] = table
         cursor.execute(f"select count(*) from `{raw_schema}`.conversation_events")
         (raw_rows,) = cursor.fetchone()
@@ -139,15 +144,6 @@ def read_spark(schema: str, raw_schema: str) -> Snapshot:
         connection.close()
     return Snapshot("spark", tables, raw_rows)
 
-
-def _spark_value(value: Any) -> Any:
-    """A value as DuckDB's driver gives it: PyHive returns dates as text."""
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
 
 
 # --- building ------------------------------------------------------------------------

@@ -1,10 +1,7 @@
-{#- The quarantine of every source staging unions: raw events, and with var
-    otel_spans_enabled the spans the mapping cannot place and the span
-    events that break the contract (docs/opentelemetry.md). -#}
-{%- set bases = [ref('base_conversation_events')] -%}
-{%- if var('otel_spans_enabled', false) | string | lower == 'true' -%}
-    {%- do bases.append(ref('base_otel_conversation_events')) -%}
-{%- endif -%}
+{#- The quarantine of every source staging unions (staged_event_sources):
+    raw events, and with var otel_spans_enabled the spans the mapping
+    cannot place and the span events that break the contract. -#}
+{%- set bases = conversation_analytics.staged_event_sources() -%}
 
 with
 

@@ -26,9 +26,11 @@
     'metadata_text', 'metadata_json', 'event_at', 'loaded_at', 'rejection_reason',
 ] -%}
 
+{#- The parsed metadata of the base models (JSON text on Spark). -#}
+{%- set metadata_json = conversation_analytics.json_column_value('metadata_json') -%}
+
 {#- The columns this model compares copies on and writes, in order; the
     bookkeeping columns (batch, replaced copy) come after them. -#}
-{%- set metadata_json = conversation_analytics.json_column_value('metadata_json') -%}
 {%- set stg_columns = (
     ['event_id', 'conversation_id', 'user_id', 'event_type']
     + metadata_keys
@@ -80,14 +82,12 @@ with
 events_and_span_events as (
 
     -- With var('otel_spans_enabled'), the events of OpenTelemetry spans
-    -- join the raw events here, before deduplication (docs/opentelemetry.md).
+    -- join the raw events here, before deduplication (staged_event_sources).
+    {%- for base in conversation_analytics.staged_event_sources() %}
+    {{ 'union all' if not loop.first }}
     select {{ base_columns | join(', ') }}
-    from {{ ref('base_conversation_events') }}
-    {%- if var('otel_spans_enabled', false) | string | lower == 'true' %}
-    union all
-    select {{ base_columns | join(', ') }}
-    from {{ ref('base_otel_conversation_events') }}
-    {%- endif %}
+    from {{ base }}
+    {%- endfor %}
 
 ),
 
