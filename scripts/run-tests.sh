@@ -59,7 +59,7 @@ scripts/install-chromium.sh
 
 step "pytest"
 set +e
-pytest -q -p no:cacheprovider
+pytest -q -p no:cacheprovider --durations=30
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
