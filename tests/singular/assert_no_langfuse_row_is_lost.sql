@@ -23,17 +23,21 @@ raw_rows as (
 
 ),
 
+base_rows as (
+
+    {%- for _, base in tables %}
+    {{ 'union all' if not loop.first }}
+    select rejection_reason from {{ ref(base) }}
+    {%- endfor %}
+
+),
+
 rows_checked as (
 
     select
-        {%- for _, base in tables %}
-        (select count(*) from {{ ref(base) }} where rejection_reason is null)
-        {{- ' +' if not loop.last }}
-        {%- endfor %} as valid_count,
-        {%- for _, base in tables %}
-        (select count(*) from {{ ref(base) }} where rejection_reason is not null)
-        {{- ' +' if not loop.last }}
-        {%- endfor %} as rejected_count
+        count(case when rejection_reason is null then 1 end) as valid_count,
+        count(case when rejection_reason is not null then 1 end) as rejected_count
+    from base_rows
 
 ),
 

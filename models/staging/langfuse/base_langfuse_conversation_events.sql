@@ -10,6 +10,13 @@
 ) | lower -%}
 {%- set feedback_names = var('langfuse_feedback_score_names', ['user_feedback']) -%}
 {%- set tool_span_names = var('langfuse_tool_span_names', []) -%}
+{#- The names as SQL lists; an empty list matches nothing. -#}
+{%- set feedback_sql = (
+    "'" ~ feedback_names | join("', '") ~ "'" if feedback_names else 'null'
+) -%}
+{%- set tool_span_sql = (
+    "'" ~ tool_span_names | join("', '") ~ "'" if tool_span_names else 'null'
+) -%}
 {%- set object = conversation_analytics.json_object_text -%}
 {%- set string = dbt.type_string() -%}
 
@@ -126,7 +133,7 @@ generations_ranked as (
         *,
         row_number() over (
             partition by trace_id
-            order by started_at desc, ended_at desc, observation_id
+            order by started_at desc, ended_at desc, observation_id asc
         ) as rank_from_last
     from observations_deduplicated
     where observation_type = 'GENERATION'
@@ -305,56 +312,52 @@ tool_called_events as (
         on observations_deduplicated.trace_id = traces_in_context.trace_id
     where
         observations_deduplicated.observation_type = 'TOOL'
-        {%- if tool_span_names %}
         or (
             observations_deduplicated.observation_type = 'SPAN'
-            and observations_deduplicated.observation_name in (
-                {%- for name in tool_span_names %}
-                '{{ name }}'{{ ',' if not loop.last }}
-                {%- endfor %}
-            )
+            and observations_deduplicated.observation_name in ({{ tool_span_sql }})
         )
-        {%- endif %}
 
 ),
 
-feedback_events as (
+scores_rated as (
 
     -- Scores named in var('langfuse_feedback_score_names'): a numeric or
     -- boolean value above 0 is positive, 0 or below negative; a
     -- categorical one's label is the rating.
     select
-        {{ dbt.hash("'langfuse:' || scores_deduplicated.score_id || ':feedback'") }}
-            as event_id,
-        scores_deduplicated.conversation_id,
+        *,
+        case
+            when data_type in ('NUMERIC', 'BOOLEAN') and numeric_value > 0 then 'positive'
+            when data_type in ('NUMERIC', 'BOOLEAN') and numeric_value <= 0 then 'negative'
+            else string_value
+        end as rating
+    from scores_deduplicated
+    where score_name in ({{ feedback_sql }})
+
+),
+
+feedback_events as (
+
+    select
+        {{ dbt.hash("'langfuse:' || scores_rated.score_id || ':feedback'") }} as event_id,
+        scores_rated.conversation_id,
         conversations_described.user_id,
         'feedback_received' as event_type,
         {{ object([
-            ['rating', "case
-                when scores_deduplicated.data_type in ('NUMERIC', 'BOOLEAN')
-                    and scores_deduplicated.numeric_value > 0 then 'positive'
-                when scores_deduplicated.data_type in ('NUMERIC', 'BOOLEAN')
-                    and scores_deduplicated.numeric_value <= 0 then 'negative'
-                else scores_deduplicated.string_value
-            end"],
-            ['score_name', 'scores_deduplicated.score_name'],
-            ['comment', 'scores_deduplicated.score_comment'],
+            ['rating', 'scores_rated.rating'],
+            ['score_name', 'scores_rated.score_name'],
+            ['comment', 'scores_rated.score_comment'],
             ['turn', 'traces_in_context.turn'],
             ['agent_id', 'conversations_described.agent_id'],
             ['channel', 'conversations_described.channel'],
         ]) }} as metadata_text,
-        scores_deduplicated.scored_at as event_at,
-        scores_deduplicated.placed_loaded_at as loaded_at
-    from scores_deduplicated
+        scores_rated.scored_at as event_at,
+        scores_rated.placed_loaded_at as loaded_at
+    from scores_rated
     left join conversations_described
-        on scores_deduplicated.conversation_id = conversations_described.conversation_id
+        on scores_rated.conversation_id = conversations_described.conversation_id
     left join traces_in_context
-        on scores_deduplicated.trace_id = traces_in_context.trace_id
-    where scores_deduplicated.score_name in (
-        {%- for name in feedback_names %}
-        '{{ name }}'{{ ',' if not loop.last }}
-        {%- endfor %}
-    )
+        on scores_rated.trace_id = traces_in_context.trace_id
 
 ),
 
