@@ -18,6 +18,7 @@
     "'" ~ tool_span_names | join("', '") ~ "'" if tool_span_names else 'null'
 ) -%}
 {%- set object = conversation_analytics.json_object_text -%}
+{%- set earliest = conversation_analytics.earliest_value -%}
 {%- set string = dbt.type_string() -%}
 
 with
@@ -92,24 +93,16 @@ scores_deduplicated as (
 conversations_described as (
 
     -- What the conversation's traces tell first: its agent, channel, user.
-    select distinct
+    select
         conversation_id,
-        first_value(agent_id) over (
-            partition by conversation_id
-            order by case when agent_id is null then 1 else 0 end, started_at, trace_id
-            rows between unbounded preceding and unbounded following
-        ) as agent_id,
-        first_value(channel) over (
-            partition by conversation_id
-            order by case when channel is null then 1 else 0 end, started_at, trace_id
-            rows between unbounded preceding and unbounded following
-        ) as channel,
-        first_value(user_id) over (
-            partition by conversation_id
-            order by case when user_id is null then 1 else 0 end, started_at, trace_id
-            rows between unbounded preceding and unbounded following
-        ) as user_id
+        {{ earliest('agent_id', 'agent_id is not null', 'started_at, trace_id') }}
+            as agent_id,
+        {{ earliest('channel', 'channel is not null', 'started_at, trace_id') }}
+            as channel,
+        {{ earliest('user_id', 'user_id is not null', 'started_at, trace_id') }}
+            as user_id
     from traces_deduplicated
+    group by conversation_id
 
 ),
 
@@ -483,11 +476,8 @@ metadata_parsed as (
         event_type,
         raw_event_type,
         metadata_text,
-        {% if metadata_type in ('json', 'jsonb') -%}
-        cast(metadata_text as {{ metadata_type }})
-        {%- else -%}
-        {{ conversation_analytics.parse_json_text('metadata_text') }}
-        {%- endif %} as metadata_json,
+        {{ conversation_analytics.metadata_text_as_json('metadata_text', metadata_type) }}
+            as metadata_json,
         event_at,
         loaded_at,
         rejection_reason
