@@ -256,3 +256,23 @@ def test_a_file_that_is_not_an_export_stops_the_load_naming_it(
             "select table_name from information_schema.tables where table_schema = 'raw'"
         ).fetchall()
     assert tables == []
+
+
+def test_a_langfuse_table_without_a_column_stops_the_run_naming_it(
+    export: tuple[langfuse_agent.LangfuseAgent, dict], tmp_path: Path, dbt_scratch: Path
+) -> None:
+    agent, _ = export
+    database = tmp_path / "drift.duckdb"
+    _load(agent.write(tmp_path / "export"), "duckdb", ["--duckdb-path", str(database)])
+    with closing(duckdb.connect(str(database))) as connection:
+        connection.execute("alter table raw.langfuse_observations drop column usage_details")
+    with pytest.raises(dbt_runner.DbtError) as failure:
+        dbt_runner.run_dbt(
+            ["seed", "--select", "conversation_event_types"], target="duckdb",
+            duckdb_file=database, vars=VARS,
+        )
+    assert "lacks the column usage_details of the Langfuse export" in str(failure.value)
+    # The path off, the Langfuse tables are not read at all.
+    dbt_runner.run_dbt(
+        ["seed", "--select", "conversation_event_types"], target="duckdb", duckdb_file=database
+    )
