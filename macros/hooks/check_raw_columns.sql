@@ -3,7 +3,8 @@
     lacks, instead of a type error deep inside a model or a unit test.
     Extra columns are fine; a missing table is left to the models' own
     error (and the command line says to load events first). With var
-    otel_spans_enabled, the span table is checked the same way. -#}
+    otel_spans_enabled, the span table is checked the same way, and with
+    var langfuse_enabled the Langfuse tables. -#}
 {% macro check_raw_columns() -%}
     {%- if execute -%}
         {{ conversation_analytics.check_table_columns(
@@ -23,6 +24,20 @@
                 'of the span table (docs/opentelemetry.md): add it, null where unknown, '
                 ~ 'or load with `conversation-analytics load --format otlp-json`',
             ) }}
+        {%- endif -%}
+        {%- if var('langfuse_enabled', false) | string | lower == 'true' -%}
+            {%- for table, columns in conversation_analytics.langfuse_columns().items() -%}
+                {{ conversation_analytics.check_table_columns(
+                    api.Relation.create(
+                        database=target.database,
+                        schema=var('langfuse_schema', none) or var('raw_schema', 'raw'),
+                        identifier=table,
+                    ),
+                    columns,
+                    'of the Langfuse export (docs/langfuse.md): add it, null where unknown, '
+                    ~ 'or load with `conversation-analytics load --format langfuse`',
+                ) }}
+            {%- endfor -%}
         {%- endif -%}
     {%- endif %}
     select 1

@@ -54,5 +54,12 @@
         'otel_channel_attribute': 'attribute_name',
         'otel_outcome_event': 'attribute_name',
         'otel_outcome_attribute': 'attribute_name',
+        'langfuse_enabled': 'boolean',
+        'langfuse_schema': 'identifier_or_null',
+        'langfuse_agent_id_key': 'attribute_name',
+        'langfuse_channel_key': 'attribute_name',
+        'langfuse_outcome_key': 'attribute_name',
+        'langfuse_feedback_score_names': 'attribute_name_list',
+        'langfuse_tool_span_names': 'attribute_name_list',
     }) }}
 {%- endmacro %}

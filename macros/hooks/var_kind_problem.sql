@@ -62,6 +62,15 @@
             {{ return("expected an attribute name such as 'user.id' (letters, digits, "
                 ~ "'_', '.' and '-')") }}
         {%- endif -%}
+    {%- elif kind == 'attribute_name_list' -%}
+        {%- if value is string or value is not iterable or value is mapping -%}
+            {{ return("expected a list of names such as ['user_feedback']") }}
+        {%- endif -%}
+        {%- for item in value -%}
+            {%- if item is not string or not re.fullmatch('[A-Za-z_][A-Za-z0-9_.-]{0,254}', item) -%}
+                {{ return("expected a list of names (letters, digits, '_', '.' and '-')") }}
+            {%- endif -%}
+        {%- endfor -%}
     {%- elif kind == 'alert_rule' -%}
         {%- if value not in ('significant', 'points') -%}
             {{ return("expected 'significant' or 'points'") }}

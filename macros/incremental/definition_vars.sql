@@ -30,5 +30,11 @@
         'otel_channel_attribute',
         'otel_outcome_event',
         'otel_outcome_attribute',
+        'langfuse_enabled',
+        'langfuse_agent_id_key',
+        'langfuse_channel_key',
+        'langfuse_outcome_key',
+        'langfuse_feedback_score_names',
+        'langfuse_tool_span_names',
     ]) }}
 {%- endmacro %}

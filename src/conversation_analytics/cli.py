@@ -41,6 +41,7 @@ from conversation_analytics.simulation.simulator import (
     write_jsonl,
 )
 from conversation_analytics.warehouse import dbt_runner, loader
+from conversation_analytics.warehouse.langfuse import LangfuseFormatError, read_langfuse_export
 from conversation_analytics.warehouse.loader import (
     DEFAULT_BATCH_SIZE,
     LoadError,
@@ -69,6 +70,7 @@ _EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     JsonlFormatError,
     SparkLoadError,
     OtlpFormatError,
+    LangfuseFormatError,
     OSError,
     duckdb.Error,
     psycopg.Error,
@@ -244,20 +246,23 @@ def simulate(
 @cli.command(short_help="Load events (or OpenTelemetry spans) into the raw tables.")
 @target_option
 @click.argument(
-    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "file", required=False, type=click.Path(exists=True, path_type=Path),
 )
 @click.option(
-    "--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--input", "input_path", type=click.Path(exists=True, path_type=Path),
     help="The file to load (or give it as FILE): JSONL events (from `simulate` or the "
-    "tracker's JSONL store), or OTLP JSON with --format otlp-json.",
+    "tracker's JSONL store), OTLP JSON with --format otlp-json, or a Langfuse export "
+    "file or directory with --format langfuse.",
 )
 @click.option(
-    "--format", "input_format", type=click.Choice(["events-jsonl", "otlp-json"]),
+    "--format", "input_format", type=click.Choice(["events-jsonl", "otlp-json", "langfuse"]),
     default="events-jsonl", show_default=True,
     help="events-jsonl: one conversation event a line, into conversation_events. "
     "otlp-json: the OpenTelemetry Collector's file exporter output (one "
     "ExportTraceServiceRequest a line), one row per span into the span table "
-    "(docs/opentelemetry.md).",
+    "(docs/opentelemetry.md). langfuse: a Langfuse export's traces, observations and "
+    "scores into langfuse_traces, langfuse_observations, langfuse_scores in "
+    "--raw-schema (docs/langfuse.md).",
 )
 @click.option(
     "--span-schema", default=None,
@@ -326,6 +331,21 @@ def load(
     input_path = input_path or file
     if (input_path is None) == (conversations is None):
         raise click.UsageError("give exactly one of --input FILE or --conversations N")
+    if input_path is not None and input_path.is_dir() and input_format != "langfuse":
+        raise click.UsageError(f"{input_path} is a directory: only --format langfuse reads one")
+    if input_format == "langfuse":
+        if input_path is None:
+            raise click.UsageError("--format langfuse reads a file or directory: give FILE")
+        counts = loader.load_langfuse(
+            read_langfuse_export(input_path), target,  # type: ignore[arg-type]
+            raw_schema=raw_schema, replace=replace, batch_size=batch_size,
+            duckdb_path=duckdb_path,
+        )
+        click.echo(
+            "loaded " + ", ".join(f"{n:,} {t.removeprefix('langfuse_')}" for t, n in counts.items())
+            + f" from {input_path} into {raw_schema}.langfuse_* ({_where(target, duckdb_path)})"
+        )
+        return
     if input_format == "otlp-json":
         if input_path is None:
             raise click.UsageError("--format otlp-json reads a file: give FILE or --input FILE")

@@ -124,19 +124,58 @@ def create_span_table_sql(
     its attributes, resource attributes and events as JSON (json on DuckDB,
     jsonb on PostgreSQL), and the ingestion time `loaded_at` set by the
     warehouse, as on the event table."""
-    text = "varchar" if target == "duckdb" else "text"
-    json_type = _METADATA_SQL_TYPE[(target, "json")]
-    types = {
-        "start_time": "timestamp with time zone",
-        "end_time": "timestamp with time zone",
-        "resource_attributes": json_type,
-        "attributes": json_type,
-        "events": json_type,
+    kinds = {
+        "start_time": "timestamp",
+        "end_time": "timestamp",
+        "resource_attributes": "json",
+        "attributes": "json",
+        "events": "json",
     }
-    columns = ",\n".join(
-        f"    {quote_ident(c)} {types.get(c, text)}" for c in SPAN_COLUMNS
+    return create_typed_table_sql(
+        target, schema, table, {c: kinds.get(c, "text") for c in SPAN_COLUMNS}
+    )
+
+
+def create_typed_table_sql(
+    target: Target, schema: str, table: str, columns: dict[str, str]
+) -> str:
+    """`create table if not exists` for a raw table whose columns are
+    `text`, `timestamp` (with time zone) or `json` (json on DuckDB, jsonb on
+    PostgreSQL), plus the ingestion time `loaded_at` set by the warehouse."""
+    sql_types = {
+        "text": "varchar" if target == "duckdb" else "text",
+        "timestamp": "timestamp with time zone",
+        "json": _METADATA_SQL_TYPE[(target, "json")],
+    }
+    lines = ",\n".join(
+        f"    {quote_ident(c)} {sql_types[kind]}" for c, kind in columns.items()
     )
     return (
         f"create table if not exists {qualified_name(schema, table)} (\n"
-        f"{columns},\n    {_INGESTION_COLUMN_SQL[target]}\n)"
+        f"{lines},\n    {_INGESTION_COLUMN_SQL[target]}\n)"
     )
+
+
+# --- Langfuse exports (docs/langfuse.md) --------------------------------------------
+
+# One raw table per Langfuse entity; each column's kind (text, timestamp,
+# json). The names are Langfuse's fields in snake_case.
+LANGFUSE_TABLES: dict[str, dict[str, str]] = {
+    "langfuse_traces": {
+        "id": "text", "timestamp": "timestamp", "name": "text", "user_id": "text",
+        "session_id": "text", "release": "text", "version": "text", "input": "json",
+        "output": "json", "metadata": "json", "tags": "json",
+    },
+    "langfuse_observations": {
+        "id": "text", "trace_id": "text", "parent_observation_id": "text", "type": "text",
+        "name": "text", "start_time": "timestamp", "end_time": "timestamp",
+        "completion_start_time": "timestamp", "model": "text", "usage_details": "json",
+        "level": "text", "status_message": "text", "input": "json", "output": "json",
+        "metadata": "json",
+    },
+    "langfuse_scores": {
+        "id": "text", "trace_id": "text", "observation_id": "text", "session_id": "text",
+        "name": "text", "value": "text", "string_value": "text", "data_type": "text",
+        "source": "text", "timestamp": "timestamp", "comment": "text", "metadata": "json",
+    },
+}

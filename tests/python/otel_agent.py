@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from google.protobuf.json_format import MessageToJson
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -46,6 +47,33 @@ class Played:
     models: list[str] = field(default_factory=list)
     ratings: list[str] = field(default_factory=list)
     had_handoff: bool = False
+
+
+def record_turn(
+    played: Played,
+    tool: tuple[str, bool] | None,
+    tokens: tuple[int, int],
+    seconds: float,
+    outcome: str | None,
+    rating: str | None,
+) -> None:
+    """What one scripted turn adds to what was played (any exporter)."""
+    if tool is not None:
+        played.tools.append(tool)
+    if rating is not None:
+        played.ratings.append(rating)
+    if outcome == "handoff_requested":
+        played.had_handoff = True
+    played.turns += 1
+    record_response(played, tokens, seconds * 1000)
+
+
+def record_response(played: Played, tokens: tuple[int, int], latency_ms: float) -> None:
+    played.agent_responses += 1
+    played.input_tokens += tokens[0]
+    played.output_tokens += tokens[1]
+    played.latencies_ms.append(latency_ms)
+    played.models.append("gpt-4o-2024-08-06")
 
 
 def _ns(moment: datetime) -> int:
@@ -120,7 +148,6 @@ class ScriptedAgent:
             if failed:
                 call.set_status(Status(StatusCode.ERROR, "upstream timeout"))
             call.end(end_time=_ns(at + timedelta(seconds=1.5)))
-            played.tools.append(tool)
         end = at + timedelta(seconds=seconds)
         if rating is not None:
             turn.add_event(
@@ -130,20 +157,13 @@ class ScriptedAgent:
                  "gen_ai.evaluation.score.value": 1.0 if rating == "positive" else 0.0},
                 timestamp=_ns(end),
             )
-            played.ratings.append(rating)
         if outcome is not None:
             attributes = {"outcome": outcome}
             if outcome == "handoff_requested":
                 attributes["reason"] = "refund needs a human"
-                played.had_handoff = True
             turn.add_event("conversation.outcome", attributes, timestamp=_ns(end))
         turn.end(end_time=_ns(end))
-        played.turns += 1
-        played.agent_responses += 1
-        played.input_tokens += tokens[0]
-        played.output_tokens += tokens[1]
-        played.latencies_ms.append(seconds * 1000)
-        played.models.append("gpt-4o-2024-08-06")
+        record_turn(played, tool, tokens, seconds, outcome, rating)
 
     def plain_chat(self, conversation_id: str, at: datetime, tokens: tuple[int, int]) -> None:
         """An agent that is a plain model chat: one root chat span, a model
@@ -165,11 +185,7 @@ class ScriptedAgent:
             start_time=_ns(at),
         )
         span.end(end_time=_ns(at + timedelta(seconds=1.25)))
-        played.agent_responses += 1
-        played.input_tokens += tokens[0]
-        played.output_tokens += tokens[1]
-        played.latencies_ms.append(1250.0)
-        played.models.append("gpt-4o-2024-08-06")
+        record_response(played, tokens, 1250.0)
 
     def stray_span(self, at: datetime) -> None:
         """A model call that names no conversation: it is quarantined."""
@@ -191,13 +207,25 @@ class ScriptedAgent:
         return len(spans)
 
 
-def play(
-    path: Path, processors: Sequence[SpanProcessor] = ()
-) -> tuple[dict[str, Played], int]:
-    """Run the script, write its spans to `path`; returns what was played
-    and the number of spans written. `processors` see every span too, as
-    the application's own span processors would."""
-    agent = ScriptedAgent(processors)
+class Script(Protocol):
+    """What the scripted conversations need of an agent (OpenTelemetry
+    here, a Langfuse export in langfuse_agent)."""
+
+    played: dict[str, Played]
+
+    def turn(
+        self, conversation_id: str, at: datetime, *, tool: tuple[str, bool] | None = ...,
+        tokens: tuple[int, int] = ..., seconds: float = ..., outcome: str | None = ...,
+        rating: str | None = ...,
+    ) -> None: ...
+
+    def plain_chat(self, conversation_id: str, at: datetime, tokens: tuple[int, int]) -> None: ...
+
+    def stray_span(self, at: datetime) -> None: ...
+
+
+def play_script(agent: Script) -> dict[str, Played]:
+    """Play the conversations on `agent`; returns what was played."""
 
     def conversation(cid: str, agent_id: str, channel: str, user: str, outcome: str) -> str:
         agent.played[cid] = Played(agent_id, channel, user, outcome)
@@ -230,4 +258,15 @@ def play(
     agent.plain_chat(c, t + timedelta(minutes=35), tokens=(40, 12))
 
     agent.stray_span(t + timedelta(minutes=40))
-    return agent.played, agent.write_otlp_json(path)
+    return agent.played
+
+
+def play(
+    path: Path, processors: Sequence[SpanProcessor] = ()
+) -> tuple[dict[str, Played], int]:
+    """Run the script, write its spans to `path`; returns what was played
+    and the number of spans written. `processors` see every span too, as
+    the application's own span processors would."""
+    agent = ScriptedAgent(processors)
+    played = play_script(agent)
+    return played, agent.write_otlp_json(path)

@@ -261,6 +261,13 @@ HOSTILE_VARS: dict[str, Any] = {
     "otel_channel_attribute": "channel'); create table injected (x int); --",
     "otel_outcome_event": "conversation.outcome'; create table injected (x int); --",
     "otel_outcome_attribute": "outcome'; create table injected (x int); --",
+    "langfuse_enabled": "true); create table injected (x int); --",
+    "langfuse_schema": 'raw"; create table injected (x int); --',
+    "langfuse_agent_id_key": "agent_id'; create table injected (x int); --",
+    "langfuse_channel_key": "channel'); create table injected (x int); --",
+    "langfuse_outcome_key": "outcome'; create table injected (x int); --",
+    "langfuse_feedback_score_names": ["user_feedback'); create table injected (x int); --"],
+    "langfuse_tool_span_names": ["search'); create table injected (x int); --"],
 }
 
 

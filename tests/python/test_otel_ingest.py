@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import timedelta
@@ -25,6 +25,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 import mart_io
 import otel_agent
+import played_marts
 from conversation_analytics.cli import cli
 from conversation_analytics.warehouse import dbt_runner
 from conversation_analytics.warehouse.otlp import iter_otlp_json
@@ -138,15 +139,9 @@ def _build(
     schema: str = "otel",
 ) -> mart_io.Snapshot:
     """`dbt build` with the spans enabled; on PostgreSQL into `<schema>_*`."""
-    if target == "duckdb":
-        database = tmp_path / "otel.duckdb"
-        dbt_runner.run_dbt(["build"], target="duckdb", duckdb_file=database, vars=VARS)
-        return mart_io.read_duckdb(database)
-    assert conninfo is not None
-    env = {"PGDATABASE": str(conninfo_to_dict(conninfo)["dbname"]), "CA_PG_SCHEMA": schema}
-    with dbt_runner.environment(env):
-        dbt_runner.run_dbt(["build"], target="postgres", vars={**VARS, "raw_schema": raw_schema})
-    return mart_io.read_postgres(conninfo, schema, raw_schema)
+    return played_marts.build(
+        target, tmp_path / "otel.duckdb", conninfo, VARS, raw_schema, schema
+    )
 
 
 @pytest.fixture(scope="module", params=TARGETS)
@@ -183,17 +178,7 @@ def test_conversations_are_what_the_agent_played(built: tuple) -> None:
     snapshot, _, played = built
     rows = {r["conversation_id"]: r for r in snapshot["fct_conversations"].rows}
     assert set(rows) == {*played, "conv-odd"}
-    for cid, p in played.items():
-        row = rows[cid]
-        assert (row["outcome"], row["user_turns"], row["agent_responses"], row["tool_calls"]) == (
-            p.outcome, p.turns, p.agent_responses, len(p.tools)
-        ), cid
-        assert (row["agent_id"], row["channel"], row["user_id"]) == (
-            p.agent_id, p.channel, p.user_id
-        ), cid
-        assert row["had_handoff"] == p.had_handoff, cid
-        assert row["positive_feedback_count"] == p.ratings.count("positive"), cid
-        assert row["negative_feedback_count"] == p.ratings.count("negative"), cid
+    played_marts.assert_conversations_played(snapshot, played)
     # Completed at the end of the last turn, which ended with the outcome.
     assert float(rows["conv-completed"]["duration_seconds"]) == pytest.approx(61.5)
     assert float(rows["conv-feedback"]["duration_seconds"]) == pytest.approx(0.8)
@@ -203,32 +188,16 @@ def test_conversations_are_what_the_agent_played(built: tuple) -> None:
 
 def test_tool_calls_and_errors(built: tuple) -> None:
     snapshot, _, played = built
-    expected: dict[str, Counter] = defaultdict(Counter)
-    for p in played.values():
-        for name, failed in p.tools:
-            expected[name]["calls"] += 1
-            expected[name]["errors"] += failed
-    got = {
-        r["tool_name"]: {"calls": r["total_calls"], "errors": r["error_calls"]}
-        for r in snapshot["tool_usage"].rows
-    }
-    assert got == {name: dict(c) | {"errors": c["errors"]} for name, c in expected.items()}
+    played_marts.assert_tools_played(snapshot, played)
 
 
 def test_tokens_latency_and_models(built: tuple) -> None:
     snapshot, _, played = built
-    rows = snapshot["model_performance"].rows
-    by_model = {r["model"]: r for r in rows}
+    by_model = {r["model"]: r for r in snapshot["model_performance"].rows}
     # The turn's model is the one that answered (the chat span's response
     # model), not the one the agent asked for.
     assert set(by_model) == {"gpt-4o-2024-08-06", "unknown"}  # conv-odd names no model
-    answered = by_model["gpt-4o-2024-08-06"]
-    assert answered["agent_responses"] == sum(p.agent_responses for p in played.values())
-    assert answered["input_tokens"] == sum(p.input_tokens for p in played.values())
-    assert answered["output_tokens"] == sum(p.output_tokens for p in played.values())
-    latencies = [ms for p in played.values() for ms in p.latencies_ms]
-    assert float(answered["sum_latency_ms"]) == pytest.approx(sum(latencies))
-    assert answered["timed_responses"] == len(latencies)
+    played_marts.assert_responses_played(snapshot, played, "gpt-4o-2024-08-06")
 
 
 def test_summary_counts_outcomes(built: tuple) -> None:

@@ -9,21 +9,20 @@
 -- within the retained days still has its id among the valid raw rows.
 
 {%- set retention_days = var('raw_retention_days', none) %}
-{%- set otel_enabled = var('otel_spans_enabled', false) | string | lower == 'true' %}
+{#- The base models besides the raw events' (spans, Langfuse exports). -#}
+{%- set mapped_sources = conversation_analytics.staged_event_sources()[1:] %}
 
 with
 
 valid_rows as (
 
-    -- The valid rows staging reads: the raw events' and, with spans, the
-    -- events the spans give.
-    select event_id from {{ ref('base_conversation_events') }}
+    -- The valid rows staging reads: the raw events' and the events the
+    -- mapped sources give (staged_event_sources).
+    {%- for base in conversation_analytics.staged_event_sources() %}
+    {{ 'union all' if not loop.first }}
+    select event_id from {{ base }}
     where rejection_reason is null
-    {%- if otel_enabled %}
-    union all
-    select event_id from {{ ref('base_otel_conversation_events') }}
-    where rejection_reason is null
-    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -47,9 +46,9 @@ validated as (
 
 rejected as (
 
-    -- The raw rows rejected, and the quarantine's rows besides them: with
-    -- var('otel_spans_enabled'), one per span the mapping rejects and per
-    -- span event that breaks the contract (docs/opentelemetry.md).
+    -- The raw rows rejected, and the quarantine's rows besides them: one
+    -- per span or Langfuse row the mappings reject and per event of theirs
+    -- that breaks the contract (docs/opentelemetry.md, docs/langfuse.md).
     select
         (
             select count(*) from {{ ref('base_conversation_events') }}
@@ -58,14 +57,13 @@ rejected as (
         (
             select count(*) from {{ ref('conversation_events_rejected') }}
         ) as quarantined_count,
-        {% if otel_enabled -%}
-        (
-            select count(*) from {{ ref('base_otel_conversation_events') }}
+        0
+        {%- for base in mapped_sources %}
+        + (
+            select count(*) from {{ base }}
             where rejection_reason is not null
         )
-        {%- else -%}
-        0
-        {%- endif %} as span_rejected_count
+        {%- endfor %} as span_rejected_count
 
 ),
 

@@ -393,11 +393,8 @@ metadata_parsed as (
         event_type,
         raw_event_type,
         metadata_text,
-        {% if metadata_type in ('json', 'jsonb') -%}
-        cast(metadata_text as {{ metadata_type }})
-        {%- else -%}
-        {{ conversation_analytics.parse_json_text('metadata_text') }}
-        {%- endif %} as metadata_json,
+        {{ conversation_analytics.metadata_text_as_json('metadata_text', metadata_type) }}
+            as metadata_json,
         event_at,
         loaded_at,
         rejection_reason

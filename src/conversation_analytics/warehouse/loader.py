@@ -27,6 +27,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -39,6 +40,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from conversation_analytics.contract import RAW_COLUMNS, EventRecord
 from conversation_analytics.raw_table import (
     DEFAULT_RAW_SCHEMA,
+    LANGFUSE_TABLES,
     SPAN_COLUMNS,
     SPAN_TABLE_NAME,
     TABLE_NAME,
@@ -47,12 +49,13 @@ from conversation_analytics.raw_table import (
     Target,
     TimestampType,
     create_schema_sql,
-    create_span_table_sql,
     create_table_sql,
+    create_typed_table_sql,
     qualified_name,
     quote_ident,
 )
 from conversation_analytics.warehouse import dbt_runner
+from conversation_analytics.warehouse.langfuse import LangfuseExport
 from conversation_analytics.warehouse.otlp import SpanRecord
 
 DEFAULT_BATCH_SIZE = 50_000
@@ -513,40 +516,72 @@ def load_spans(
     a project fed by spans alone builds."""
     if batch_size < 1:
         raise LoadError("batch size must be at least 1")
-    schema = span_schema or raw_schema
     batches: Iterator[list[SpanRecord]] = _batches(spans, batch_size)  # type: ignore[arg-type]
-    columns = ", ".join(quote_ident(c) for c in SPAN_COLUMNS)
+    kinds = ["text"] * 5 + ["timestamp"] * 2 + ["text"] * 2 + ["json"] * 3
+    table = _RawTable(
+        span_schema or raw_schema, span_table, dict(zip(SPAN_COLUMNS, kinds, strict=True)),
+        (_span_columns(batch) for batch in batches),
+    )
+    try:
+        return _write_tables([table], target, raw_schema, replace, duckdb_path, conninfo)
+    except LoadError as exc:
+        raise LoadError(str(exc).replace("loading rows", "loading spans", 1)) from None
+
+
+@dataclass(frozen=True)
+class _RawTable:
+    """A raw table to write: where, its columns and their kinds (`text`,
+    `timestamp`, `json`), and its rows as batches of column lists."""
+
+    schema: str
+    name: str
+    columns: dict[str, str]
+    batches: Iterable[list[list[Any]]]
+
+
+def _write_tables(
+    tables: list[_RawTable],
+    target: Target,
+    raw_schema: str,
+    replace: bool,
+    duckdb_path: str | os.PathLike[str] | None,
+    conninfo: str | None,
+) -> int:
+    """Create (or with `replace` recreate) each table and append its rows,
+    all in one transaction; the event table is created empty if missing.
+    Returns how many rows were written."""
     written = 0
     if target == "duckdb":
+        duck_types = {"text": "varchar", "timestamp": "timestamptz", "json": "json"}
         with closing(connect_duckdb(duckdb_path)) as connection:
             try:
                 row = connection.execute("select current_database()").fetchone()
                 catalog = quote_ident(str(row[0]) if row else "memory")
-                table = f"{catalog}.{qualified_name(schema, span_table)}"
-                types = ["varchar"] * 5 + ["timestamptz"] * 2 + ["varchar"] * 2 + ["json"] * 3
-                selects = ", ".join(
-                    f"unnest(${i}::varchar[])::{t}" if t == "json" else f"unnest(${i}::{t}[])"
-                    for i, t in enumerate(types, start=1)
-                )
-                insert = f"insert into {table} ({columns}) select {selects}"
                 connection.execute("begin transaction")
                 _prepare_table(
                     connection.execute, "duckdb", raw_schema, False, ("json", "timestamptz"),
                     row[0] if row else "memory",
                 )
-                _prepare_span_table(
-                    connection.execute, "duckdb", schema, span_table, replace, catalog
-                )
-                for batch in batches:
-                    connection.execute(insert, _span_columns(batch))
-                    written += len(batch)
+                for table in tables:
+                    _prepare_typed_table(connection.execute, "duckdb", table, replace, catalog)
+                    columns = ", ".join(quote_ident(c) for c in table.columns)
+                    selects = ", ".join(
+                        f"unnest(${i}::varchar[])::json" if kind == "json"
+                        else f"unnest(${i}::{duck_types[kind]}[])"
+                        for i, kind in enumerate(table.columns.values(), start=1)
+                    )
+                    insert = (
+                        f"insert into {catalog}.{qualified_name(table.schema, table.name)} "
+                        f"({columns}) select {selects}"
+                    )
+                    for batch in table.batches:
+                        connection.execute(insert, batch)
+                        written += len(batch[0])
                 connection.execute("commit")
             except duckdb.Error as exc:
-                raise LoadError(f"loading spans into DuckDB failed: {_first_line(exc)}") from None
+                raise LoadError(f"loading rows into DuckDB failed: {_first_line(exc)}") from None
         return written
     if target == "postgres":
-        table = qualified_name(schema, span_table)
-        copy_sql = f"copy {table} ({columns}) from stdin"
         with closing(connect_postgres(conninfo)) as connection:
             try:
                 with connection.transaction(), connection.cursor() as cursor:
@@ -554,40 +589,74 @@ def load_spans(
                         cursor.execute, "postgres", raw_schema, False,
                         ("json", "timestamptz"), None,
                     )
-                    _prepare_span_table(cursor.execute, "postgres", schema, span_table, replace)
-                    for batch in batches:
-                        with cursor.copy(copy_sql) as copy:
-                            for values in zip(*_span_columns(batch), strict=True):
-                                copy.write_row(values)
-                        written += len(batch)
-                    cursor.execute(f"analyze {table}")
+                    for table in tables:
+                        _prepare_typed_table(cursor.execute, "postgres", table, replace)
+                        name = qualified_name(table.schema, table.name)
+                        columns = ", ".join(quote_ident(c) for c in table.columns)
+                        for batch in table.batches:
+                            with cursor.copy(f"copy {name} ({columns}) from stdin") as copy:
+                                for values in zip(*batch, strict=True):
+                                    copy.write_row(values)
+                            written += len(batch[0])
+                        cursor.execute(f"analyze {name}")
             except psycopg.Error as exc:
                 raise LoadError(
-                    f"loading spans into PostgreSQL failed: {_first_line(exc)}"
+                    f"loading rows into PostgreSQL failed: {_first_line(exc)}"
                 ) from None
         return written
     raise LoadError(f"unknown target {target!r}: use duckdb or postgres")
 
 
-def _prepare_span_table(
-    execute: Any,
+def load_langfuse(
+    export: LangfuseExport,
     target: Target,
-    schema: str,
-    table_name: str,
-    replace: bool,
-    catalog: str | None = None,
+    *,
+    raw_schema: str = DEFAULT_RAW_SCHEMA,
+    langfuse_schema: str | None = None,
+    replace: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    duckdb_path: str | os.PathLike[str] | None = None,
+    conninfo: str | None = None,
+) -> dict[str, int]:
+    """Append a Langfuse export's traces, observations and scores to
+    `<langfuse_schema>.langfuse_traces`, `langfuse_observations` and
+    `langfuse_scores` (default schema `raw_schema`), in one transaction;
+    returns the rows written per table (docs/langfuse.md)."""
+    if batch_size < 1:
+        raise LoadError("batch size must be at least 1")
+    schema = langfuse_schema or raw_schema
+    tables = []
+    for name, columns in LANGFUSE_TABLES.items():
+        rows = export.rows(name)
+        batches = [
+            [
+                [_json_or_none(row[c]) if kind == "json" else row[c] for row in batch]
+                for c, kind in columns.items()
+            ]
+            for batch in _batches(rows, batch_size)  # type: ignore[arg-type]
+        ]
+        tables.append(_RawTable(schema, name, columns, batches))
+    try:
+        _write_tables(tables, target, raw_schema, replace, duckdb_path, conninfo)
+    except LoadError as exc:
+        raise LoadError(str(exc).replace("loading rows", "loading Langfuse rows", 1)) from None
+    return {name: len(export.rows(name)) for name in LANGFUSE_TABLES}
+
+
+def _prepare_typed_table(
+    execute: Any, target: Target, table: _RawTable, replace: bool, catalog: str | None = None
 ) -> None:
-    """Create the span table's schema and the table (dropping it first when
+    """Create a raw table's schema and the table (dropping it first when
     `replace`), qualified with the quoted `catalog` when one is given."""
-    table = qualified_name(schema, table_name)
-    table_sql = create_span_table_sql(target, schema, table_name)
-    schema_sql = create_schema_sql(schema)
+    name = qualified_name(table.schema, table.name)
+    table_sql = create_typed_table_sql(target, table.schema, table.name, table.columns)
+    schema_sql = create_schema_sql(table.schema)
     if catalog is not None:
-        table_sql = table_sql.replace(table, f"{catalog}.{table}", 1)
-        schema_sql = f"create schema if not exists {catalog}.{quote_ident(schema)}"
-        table = f"{catalog}.{table}"
+        table_sql = table_sql.replace(name, f"{catalog}.{name}", 1)
+        schema_sql = f"create schema if not exists {catalog}.{quote_ident(table.schema)}"
+        name = f"{catalog}.{name}"
     execute(schema_sql)
     if replace:
         cascade = " cascade" if target == "postgres" else ""
-        execute(f"drop table if exists {table}{cascade}")
+        execute(f"drop table if exists {name}{cascade}")
     execute(table_sql)
