@@ -196,5 +196,12 @@ def load_events_spark(
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+    return server_error(exc)
+
+
+def server_error(exc: BaseException) -> str:
+    """The first line of a PyHive error: the server's `errorMessage` (not the
+    whole Thrift response with its Java stack) when there is one."""
+    message = getattr(exc.args[0], "errorMessage", None) if exc.args else None
+    text = str(message or exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
