@@ -8,9 +8,9 @@ metastore. DuckDB writes the events to a Parquet file in a staging folder
 CA_SPARK_USER, as the `spark` profile) copies them into the table: a
 million events take seconds, where `insert ... values` statements took
 minutes. The cluster must read the staging folder: the loopback test
-cluster shares this machine's filesystem; a real cluster needs a folder on
-storage its executors mount (an HDFS, S3 or ABFS path the
-machine running the loader writes to). A team whose events already land as
+cluster shares this machine's filesystem; a real cluster needs a folder
+that this machine writes and the executors read at the same path (an HDFS,
+S3 or ABFS volume mounted on both). A team whose events already land as
 Parquet or JSON-lines files declares those files as the table instead
 (README, "On Apache Spark").
 
