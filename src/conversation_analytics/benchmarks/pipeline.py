@@ -2,11 +2,13 @@
 
     conversation-analytics bench                       # DuckDB 1M events, then PostgreSQL 1M
     conversation-analytics bench --target duckdb --events 10000000
+    conversation-analytics bench --target spark --events 1000000   # CA_SPARK_HOST/PORT
 
 For each warehouse, `run_benchmark`:
 
 1. simulates N events with `fastsim` (PostgreSQL: generated in DuckDB, then
-   loaded with COPY, timed apart);
+   loaded with COPY, timed apart; Spark: written to Parquet by DuckDB, then
+   copied into the raw table by one `insert ... select`, timed apart);
 2. runs `dbt seed` (which also parses the project), then the full build,
    `dbt run --full-refresh` (the build figure), then `dbt test` (timed apart);
 3. appends one more day with `fastsim.append_day` (late events for earlier
@@ -38,7 +40,11 @@ processes are not ours: for PostgreSQL the figure is the client side only.
 
 DuckDB works in a temporary folder (kept with `keep=True`); PostgreSQL in a
 fresh database on the server named by the PG* variables, dropped at the end
-(unless `keep=True`).
+(unless `keep=True`); Spark in fresh databases (`raw_ca_bench_<random>`,
+`ca_bench_<random>_<layer>`) on the Thrift Server of CA_SPARK_*, dropped at
+the end (unless `keep=True`). On Spark every incremental model is a table
+(macro incremental_materialization), so the incremental step is a full
+rebuild: the table says so and its incremental targets are not judged.
 """
 
 from __future__ import annotations
