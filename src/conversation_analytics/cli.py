@@ -660,12 +660,14 @@ def demo(
 
 @cli.command(short_help="Scale benchmark: full and incremental builds, marts against raw.")
 @click.option(
-    "--target", type=click.Choice(["duckdb", "postgres", "both"]), default="both",
-    show_default=True, help="Warehouse(s) to benchmark; both runs DuckDB, then PostgreSQL.",
+    "--target", type=click.Choice(["duckdb", "postgres", "spark", "both"]), default="both",
+    show_default=True,
+    help="Warehouse(s) to benchmark; both runs DuckDB, then PostgreSQL. spark: the "
+    "Thrift Server of CA_SPARK_HOST/CA_SPARK_PORT, in databases of its own, dropped.",
 )
 @click.option(
     "--events", type=click.IntRange(min=1000), default=1_000_000, show_default=True,
-    help="Events to simulate (DuckDB; PostgreSQL too with --target postgres).",
+    help="Events to simulate (DuckDB; PostgreSQL or Spark too with --target postgres/spark).",
 )
 @click.option(
     "--pg-events", type=click.IntRange(min=1000), default=None,

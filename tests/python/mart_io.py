@@ -8,6 +8,7 @@ dicts, so a test compares Python values and never SQL.
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
@@ -116,6 +117,30 @@ def read_postgres(conninfo: str, schema: str, raw_schema: str = "raw") -> Snapsh
         cursor.execute(f'select count(*) from "{raw_schema}".conversation_events')
         (raw_rows,) = cursor.fetchone()  # type: ignore[misc]
     return Snapshot("postgres", tables, raw_rows)
+
+
+def require_spark() -> None:
+    """Skip the test when no Spark Thrift Server answers at CA_SPARK_HOST/PORT,
+    or fail it when CA_REQUIRE_SPARK=1 (scripts/run-tests.sh sets it when it
+    started the loopback cluster)."""
+    import pytest
+
+    from conversation_analytics.warehouse import spark
+
+    def unavailable(reason: str) -> None:
+        if os.environ.get("CA_REQUIRE_SPARK") == "1":
+            pytest.fail(f"CA_REQUIRE_SPARK=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+
+    if not os.environ.get("CA_SPARK_PORT"):
+        unavailable(
+            "CA_SPARK_PORT is not set: no Spark Thrift Server to test against "
+            "(scripts/run-tests.sh starts a loopback cluster)"
+        )
+    try:
+        spark.connect_spark().close()
+    except spark.SparkLoadError as exc:
+        unavailable(str(exc))
 
 
 def read_spark(schema: str, raw_schema: str) -> Snapshot:

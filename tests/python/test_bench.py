@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
+import mart_io
 from conversation_analytics.benchmarks import pipeline as bench
 from conversation_analytics.cli import cli
 
@@ -113,7 +115,9 @@ def test_a_mismatch_is_loud(
     original = bench.marts_metrics_sql
     monkeypatch.setattr(
         bench, "marts_metrics_sql",
-        lambda marts, w: original(marts, bench._Window(w.first_day, w.last_day.replace(day=1))),
+        lambda marts, w, target: original(
+            marts, bench._Window(w.first_day, w.last_day.replace(day=1)), target
+        ),
     )
     result = bench.BenchmarkResult(target="duckdb", events_requested=EVENTS)
     try:
@@ -225,3 +229,44 @@ def test_postgres_benchmark_agrees_and_drops_its_database(postgres_conninfo: str
             "select count(*) from pg_database where datname = %s", [result.location]
         ).fetchone()
     assert result.location.startswith("ca_bench_") and left == (0,)
+
+
+SPARK_EVENTS = 3_000
+
+
+@pytest.mark.spark
+def test_spark_benchmark_prints_its_table_agrees_and_drops_its_data() -> None:
+    """A small run on the Spark Thrift Server of CA_SPARK_*: loaded through
+    Parquet, built with dbt-spark, the marts agree with the raw answers in
+    Spark SQL, the incremental build is reported as the rebuild it is, and
+    the run's databases are gone afterwards."""
+    mart_io.require_spark()
+    from conversation_analytics.warehouse import spark
+
+    result = bench.run_benchmark(
+        "spark", SPARK_EVENTS, repeat=1, run_tests=False, progress=lambda _: None
+    )
+    assert result.ok, result.error or [q.mismatch for q in result.queries]
+    assert abs(result.raw_rows - SPARK_EVENTS) < 0.1 * SPARK_EVENTS
+    assert result.appended_rows > 0
+    metrics, drop_off = result.queries
+    assert metrics.marts_answer == metrics.rules_answer
+    assert metrics.marts_answer["total_conversations"] > 0
+    assert drop_off.marts_answer == drop_off.rules_answer != []
+    load = result.step(bench.STEP_LOAD_SPARK)
+    assert load is not None and load.rows == result.raw_rows
+    incremental = result.step(bench.STEP_INCREMENTAL)
+    assert incremental is not None and incremental.note == bench.SPARK_REBUILD_NOTE
+    table = bench.render(result)
+    assert table.startswith("== Spark: ")
+    for step in (bench.STEP_SIMULATE, bench.STEP_LOAD_SPARK, *STEPS[2:3], *STEPS[4:]):
+        assert any(line.startswith(step + " ") for line in table.splitlines()), step
+    assert "not applicable on Spark" in table
+    assert "spark.executor.memory" in table
+    assert f"{bench.QUESTION_METRICS}: marts == raw with the same rules: " in table
+    with closing(spark.connect_spark()) as connection:
+        cursor = connection.cursor()
+        cursor.execute("show databases")
+        schema = result.location.split(",")[0].removeprefix("raw_")
+        left = [row[0] for row in cursor.fetchall() if schema in row[0]]
+    assert result.location.startswith("raw_ca_bench_") and left == []

@@ -11,7 +11,6 @@ DuckDB's build of the same stream row for row (floats to 1e-9).
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,26 +26,12 @@ CASE = BuildCase("duckdb", "text", True)
 LAYERS = ("staging", "intermediate", "marts", "semantic", "reference", "test_failures")
 
 
-def _spark_unavailable(reason: str) -> None:
-    if os.environ.get("CA_REQUIRE_SPARK") == "1":
-        pytest.fail(f"CA_REQUIRE_SPARK=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def spark_schema() -> Iterator[str]:
     """A fresh schema name on the cluster; its databases are dropped afterwards."""
-    if not os.environ.get("CA_SPARK_PORT"):
-        _spark_unavailable(
-            "CA_SPARK_PORT is not set: no Spark Thrift Server to test against "
-            "(scripts/run-tests.sh starts a loopback cluster)"
-        )
+    mart_io.require_spark()
     from conversation_analytics.warehouse import spark
 
-    try:
-        spark.connect_spark().close()
-    except spark.SparkLoadError as exc:
-        _spark_unavailable(str(exc))
     schema = f"ca_spark_{uuid.uuid4().hex[:8]}"
     yield schema
     connection = spark.connect_spark()

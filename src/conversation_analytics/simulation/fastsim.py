@@ -49,6 +49,7 @@ file (`export_csv`) and streamed with `COPY ... FROM STDIN` (`copy_csv`).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from contextlib import closing
@@ -67,7 +68,6 @@ from conversation_analytics.raw_table import (
     DEFAULT_RAW_SCHEMA,
     INGESTION_COLUMN,
     TABLE_NAME,
-    Target,
     create_schema_sql,
     create_table_sql,
     qualified_name,
@@ -96,6 +96,9 @@ from conversation_analytics.simulation.simulator import (
     degraded_week_start,
 )
 from conversation_analytics.warehouse import loader
+
+FastTarget = Literal["duckdb", "postgres", "spark"]
+"""Where `simulate` and `append_day` write."""
 
 DEFAULT_START_DATE = date(2026, 9, 7)
 DEFAULT_DAYS = 28
@@ -810,7 +813,7 @@ def _session(connection: duckdb.DuckDBPyConnection) -> None:
 
 def simulate(
     plan: FastSimPlan,
-    target: Target = "duckdb",
+    target: FastTarget = "duckdb",
     *,
     duckdb_path: str | os.PathLike[str] | None = None,
     conninfo: str | None = None,
@@ -823,12 +826,16 @@ def simulate(
     the target (the table is dropped first unless `replace_table` is false)
     and return the rows written. A table this creates has `loaded_at` unless
     `ingestion_column` is false; when the table has it, each row gets its
-    day's load time."""
+    day's load time. Spark (the Thrift Server of CA_SPARK_*) goes through
+    Parquet files in a staging folder under `workdir` (`spark.staging_folder`)
+    and always has `loaded_at`."""
     if target == "duckdb":
         return _write_duckdb(
             plan, duckdb_path, raw_schema, replace_table, base=True,
             ingestion_column=ingestion_column,
         )
+    if target == "spark":
+        return _write_spark(plan, raw_schema, replace_table, workdir, base=True)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="fastsim-") as folder:
         csv_path = Path(folder) / "events.csv"
         export_csv(plan, csv_path, with_loaded_at=ingestion_column)
@@ -840,7 +847,7 @@ def simulate(
 
 def append_day(
     plan: FastSimPlan,
-    target: Target = "duckdb",
+    target: FastTarget = "duckdb",
     *,
     duckdb_path: str | os.PathLike[str] | None = None,
     conninfo: str | None = None,
@@ -859,6 +866,8 @@ def append_day(
         rows = _write_duckdb(
             plan, duckdb_path, raw_schema, False, base=False, ingestion_column=ingestion_column
         )
+    elif target == "spark":
+        rows = _write_spark(plan, raw_schema, False, workdir, base=False)
     else:
         loaded_at = _next_load_time(plan, _postgres_latest_load(conninfo, raw_schema))
         with tempfile.TemporaryDirectory(dir=workdir, prefix="fastsim-") as folder:
@@ -941,6 +950,87 @@ def export_csv(
         except duckdb.Error as exc:
             raise FastSimError(f"generating events in DuckDB failed: {_first_line(exc)}") from None
     return int(row[0]) if row else 0
+
+
+def export_parquet(
+    plan: FastSimPlan,
+    folder: str | os.PathLike[str],
+    *,
+    part: Literal["base", "day"] = "base",
+    loaded_at: datetime | None = None,
+) -> tuple[Path, int]:
+    """Write the base rows (or, with part='day', the rows of `append_day`,
+    loaded at `loaded_at`) with `loaded_at` to `<folder>/<part>.parquet` in
+    the Spark raw table's types (`spark.write_parquet`). Returns the file
+    and its rows."""
+    from conversation_analytics.warehouse import spark
+
+    with closing(duckdb.connect()) as connection:
+        try:
+            _session(connection)
+            if part == "base":
+                sql = base_events_sql(plan, with_loaded_at=True)
+            else:
+                sql = day_events_sql(plan, with_loaded_at=True, loaded_at=loaded_at)
+            return spark.write_parquet(connection, sql, Path(folder), part)
+        except duckdb.Error as exc:
+            raise FastSimError(f"generating events in DuckDB failed: {_first_line(exc)}") from None
+
+
+def insert_parquet_spark(
+    path: str | os.PathLike[str], raw_schema: str = DEFAULT_RAW_SCHEMA, *, replace_table: bool
+) -> None:
+    """Append a Parquet file from `export_parquet` to Spark's raw table
+    (`spark.insert_parquet`; `replace_table` drops the table first)."""
+    from conversation_analytics.warehouse import spark
+
+    with closing(spark.connect_spark()) as connection:
+        try:
+            spark.insert_parquet(connection.cursor(), path, raw_schema, replace=replace_table)
+        except Exception as exc:  # PyHive and thrift raise their own errors
+            raise FastSimError(
+                f"loading Parquet into Spark failed: {spark.server_error(exc)}"
+            ) from None
+
+
+def _spark_latest_load(raw_schema: str) -> datetime | None:
+    """The latest `loaded_at` of Spark's raw table (UTC), None when it is empty."""
+    from conversation_analytics.warehouse import spark
+
+    with closing(spark.connect_spark()) as connection:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                f"select max(loaded_at) from {spark.spark_ident(raw_schema)}.conversation_events"
+            )
+            row = cursor.fetchone()
+        except Exception as exc:  # PyHive and thrift raise their own errors
+            raise FastSimError(f"reading Spark failed: {spark.server_error(exc)}") from None
+    latest = row[0] if row else None
+    return None if latest is None else latest.replace(tzinfo=UTC)
+
+
+def _write_spark(
+    plan: FastSimPlan,
+    raw_schema: str,
+    replace_table: bool,
+    workdir: str | os.PathLike[str] | None,
+    *,
+    base: bool,
+) -> int:
+    from conversation_analytics.warehouse import spark
+
+    folder = spark.staging_folder(workdir)
+    try:
+        if base:
+            path, rows = export_parquet(plan, folder)
+        else:
+            moment = _next_load_time(plan, _spark_latest_load(raw_schema))
+            path, rows = export_parquet(plan, folder, part="day", loaded_at=moment)
+        insert_parquet_spark(path, raw_schema, replace_table=replace_table)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return rows
 
 
 COPY_BLOCK_BYTES = 1 << 20

@@ -1,13 +1,18 @@
 """Raw events into Apache Spark, through a Spark Thrift Server.
 
 The loader's Spark target: `conversation-analytics load --target spark`
-writes `<raw_schema>.conversation_events` as a Parquet table of the cluster's
-metastore, by plain `insert ... values` statements over the Thrift
-protocol, so it needs nothing but the server's address (the variables of the
-`spark` profile: CA_SPARK_HOST, CA_SPARK_PORT, CA_SPARK_USER) and works the
-same on a loopback test cluster and on a shared one. A team whose events
-already land as Parquet or JSON-lines files declares those files as the
-table instead (README, "On Apache Spark").
+writes `<raw_schema>.conversation_events`, a Parquet table of the cluster's
+metastore. DuckDB writes the events to a Parquet file in a staging folder
+(CA_SPARK_STAGING_DIR, else the system's temporary folder) and one
+`insert ... select` over the Thrift protocol (CA_SPARK_HOST, CA_SPARK_PORT,
+CA_SPARK_USER, as the `spark` profile) copies them into the table: a
+million events take seconds, where `insert ... values` statements took
+minutes. The cluster must read the staging folder: the loopback test
+cluster shares this machine's filesystem; a real cluster needs a folder
+that this machine writes and the executors read at the same path (an HDFS,
+S3 or ABFS volume mounted on both). A team whose events already land as
+Parquet or JSON-lines files declares those files as the table instead
+(README, "On Apache Spark").
 
 Every connection reads and writes times in UTC (`spark.sql.session.timeZone`),
 as the models do.
@@ -16,15 +21,17 @@ as the models do.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+import shutil
+import tempfile
+from collections.abc import Iterable
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
-from conversation_analytics.contract import EventRecord
-from conversation_analytics.warehouse.loader import metadata_for_text_column
+import duckdb
 
-DEFAULT_INSERT_ROWS = 1000
-"""Rows per `insert` statement: one statement is one Spark job."""
+from conversation_analytics.contract import EventRecord
+from conversation_analytics.raw_table import INGESTION_COLUMN, qualified_name, quote_ident
 
 
 class SparkLoadError(RuntimeError):
@@ -66,49 +73,6 @@ def spark_ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def spark_string(value: str | None) -> str:
-    """A Spark SQL string literal (Spark reads backslash escapes in literals)."""
-    if value is None:
-        return "null"
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def spark_timestamp(value: datetime | None) -> str:
-    """A timestamp literal in UTC, to the microsecond."""
-    if value is None:
-        return "null"
-    utc = value.astimezone(UTC) if value.tzinfo else value
-    return f"timestamp'{utc.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
-
-
-def _values(event: EventRecord) -> str:
-    metadata = metadata_for_text_column(event.metadata)
-    return "({})".format(
-        ", ".join(
-            [
-                spark_string(event.id),
-                spark_string(event.conversation_id),
-                spark_string(event.user_id),
-                spark_string(event.event_type),
-                spark_timestamp(event.timestamp),
-                spark_string(metadata),
-                "current_timestamp()",
-            ]
-        )
-    )
-
-
-def _batches(events: Iterable[EventRecord], size: int) -> Iterator[list[EventRecord]]:
-    batch: list[EventRecord] = []
-    for event in events:
-        batch.append(event)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def raw_table_exists_spark(raw_schema: str = "raw", raw_table: str = "conversation_events") -> bool:
     """Whether `<raw_schema>.<raw_table>` is in the metastore."""
     connection = connect_spark()
@@ -123,42 +87,121 @@ def raw_table_exists_spark(raw_schema: str = "raw", raw_table: str = "conversati
         connection.close()
 
 
+RAW_SPARK_COLUMNS = (
+    ("id", "string"),
+    ("conversation_id", "string"),
+    ("user_id", "string"),
+    ("event_type", "string"),
+    ("timestamp", "timestamp"),
+    ("metadata", "string"),
+    (INGESTION_COLUMN, "timestamp"),
+)
+"""The raw table on Spark: the contract's columns, metadata as JSON text,
+timestamps as instants (read and written in UTC)."""
+
+
+def staging_folder(parent: str | os.PathLike[str] | None = None) -> Path:
+    """A new folder for Parquet files the Thrift Server reads: under
+    `parent`, else CA_SPARK_STAGING_DIR, else the system's temporary folder
+    (which a loopback cluster shares; a real cluster needs a folder it can
+    read, e.g. a mounted volume)."""
+    where = parent or os.environ.get("CA_SPARK_STAGING_DIR") or None
+    if where is not None:
+        Path(where).mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="ca-spark-load-", dir=where))
+
+
+def write_parquet(
+    connection: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, part: str = "part-0"
+) -> tuple[Path, int]:
+    """COPY `select_sql` (the raw columns and `loaded_at`, in any DuckDB
+    types) to `<folder>/<part>.parquet` in the Spark table's types: text,
+    and timestamps as UTC instants. Returns the file and its rows."""
+    cast = {"string": "varchar", "timestamp": "timestamptz"}
+    columns = ", ".join(
+        f"cast({quote_ident(name)} as {cast[kind]}) as {quote_ident(name)}"
+        for name, kind in RAW_SPARK_COLUMNS
+    )
+    path = folder / f"{part}.parquet"
+    literal = "'" + str(path).replace("'", "''") + "'"
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute(
+        f"copy (select {columns} from ({select_sql}) as rows_to_write) to {literal} "
+        "(format parquet)"
+    )
+    row = connection.execute(f"select count(*) from read_parquet({literal})").fetchone()
+    return path, int(row[0]) if row else 0
+
+
+def insert_parquet(
+    cursor: Any, path: Path | str, raw_schema: str = "raw", *, replace: bool = False
+) -> None:
+    """Append the rows of Parquet file(s) at `path` (a file or a folder the
+    Thrift Server can read, in RAW_SPARK_COLUMNS) to
+    `<raw_schema>.conversation_events`, creating the database and a Parquet
+    table first (`replace` drops the table before). One Spark job."""
+    table = f"{spark_ident(raw_schema)}.conversation_events"
+    cursor.execute(f"create database if not exists {spark_ident(raw_schema)}")
+    if replace:
+        cursor.execute(f"drop table if exists {table}")
+    definition = ", ".join(f"{spark_ident(name)} {kind}" for name, kind in RAW_SPARK_COLUMNS)
+    cursor.execute(f"create table if not exists {table} ({definition}) using parquet")
+    columns = ", ".join(
+        f"cast({spark_ident(name)} as {kind})" for name, kind in RAW_SPARK_COLUMNS
+    )
+    cursor.execute(
+        f"insert into {table} select {columns} from parquet.{spark_ident(str(path))}"
+    )
+
+
 def load_events_spark(
     events: Iterable[EventRecord],
     *,
     raw_schema: str = "raw",
     replace: bool = False,
-    insert_rows: int = DEFAULT_INSERT_ROWS,
+    staging_dir: str | os.PathLike[str] | None = None,
 ) -> int:
     """Append `events` to `<raw_schema>.conversation_events` on Spark (creating
     the database and a Parquet table if needed; `replace` drops the table
-    first) and return how many rows were written. The metadata is JSON text
-    and `loaded_at` the server's time of the insert."""
-    if insert_rows < 1:
-        raise SparkLoadError("rows per insert must be at least 1")
-    table = f"{spark_ident(raw_schema)}.conversation_events"
-    connection = connect_spark()
+    first) and return how many rows were written. The events go to a
+    Parquet file by DuckDB (`staging_folder`), then into the table by one
+    `insert ... select` on the cluster; the file is removed afterwards. The
+    metadata is JSON text and `loaded_at` the time of the load."""
+    from conversation_analytics.warehouse import loader
+
+    folder = staging_folder(staging_dir)
     written = 0
     try:
-        cursor = connection.cursor()
-        cursor.execute(f"create database if not exists {spark_ident(raw_schema)}")
-        if replace:
-            cursor.execute(f"drop table if exists {table}")
-        cursor.execute(
-            f"create table if not exists {table} (id string, conversation_id string, "
-            "user_id string, event_type string, `timestamp` timestamp, metadata string, "
-            "loaded_at timestamp) using parquet"
+        scratch = folder / "events.duckdb"
+        loader.load_events(
+            events, "duckdb", duckdb_path=scratch, raw_schema="raw", replace=True,
+            metadata_type="text",
         )
-        for batch in _batches(events, insert_rows):
-            cursor.execute(f"insert into {table} values " + ", ".join(map(_values, batch)))
-            written += len(batch)
-    except SparkLoadError:
+        with closing(duckdb.connect(str(scratch))) as connection:
+            path, written = write_parquet(
+                connection, f"select * from {qualified_name('raw')}", folder
+            )
+        connection = connect_spark()
+        try:
+            insert_parquet(connection.cursor(), path, raw_schema, replace=replace)
+        finally:
+            connection.close()
+    except (SparkLoadError, loader.LoadError):
         raise
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SparkLoadError(
-            f"loading into Spark failed after {written:,} rows: {first[:300]}"
-        ) from None
+        raise SparkLoadError(f"loading into Spark failed: {_first_line(exc)}") from None
     finally:
-        connection.close()
+        shutil.rmtree(folder, ignore_errors=True)
     return written
+
+
+def _first_line(exc: BaseException) -> str:
+    return server_error(exc)
+
+
+def server_error(exc: BaseException) -> str:
+    """The first line of a PyHive error: the server's `errorMessage` (not the
+    whole Thrift response with its Java stack) when there is one."""
+    message = getattr(exc.args[0], "errorMessage", None) if exc.args else None
+    text = str(message or exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
