@@ -1,7 +1,8 @@
 {#- dbt's own should_full_refresh(), which the incremental materialization
     and is_incremental() ask, overridden: an incremental model is also
-    rebuilt in full when a definition var changed since its last build, so
-    a changed rule reaches every stored row, not only the rows a run
+    rebuilt in full when a definition var or the metadata keys
+    (metadata_keys) changed since its last build, so a changed rule or a
+    new key's column reaches every stored row, not only the rows a run
     touches. The log line says why. A model configured with
     full_refresh=false (staging under raw retention: its raw rows may be
     gone) is never rebuilt, not even then: its stored rows keep the rules
@@ -19,14 +20,17 @@
         and conversation_analytics.definitions_changed() -%}
         {%- if is_pinned -%}
             {%- do log(
-                this ~ ': the definition vars differ from its last build, but it is never'
-                ~ ' rebuilt (full_refresh: false), so its stored rows keep the old rules',
+                this ~ ': the definition vars or metadata keys differ from its last build,'
+                ~ ' but it is never'
+                ~ ' rebuilt (full_refresh: false), so its stored rows keep the old rules'
+                ~ ' (a new metadata key: the run fails on the new column)',
                 info=true
             ) -%}
             {{ return(false) }}
         {%- endif -%}
         {%- do log(
-            this ~ ': the definition vars differ from its last build, so it is rebuilt in full',
+            this ~ ': the definition vars or metadata keys differ from its last build,'
+            ~ ' so it is rebuilt in full',
             info=true
         ) -%}
         {{ return(true) }}
