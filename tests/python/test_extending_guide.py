@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 import zlib
@@ -33,7 +32,7 @@ import mart_io
 from conversation_analytics.contract import EventRecord
 from conversation_analytics.simulation.simulator import run_simulation
 from conversation_analytics.warehouse import loader
-from test_semantic_layer import PROJECT_FILES, PROJECT_PARTS, REPO, run_tool
+from test_semantic_layer import REPO, copy_project, run_tool
 
 GUIDE = REPO / "docs" / "extending.md"
 TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -120,25 +119,8 @@ class Project:
 
     def __init__(self, folder: Path, target: str, conninfo: str | None) -> None:
         self.folder, self.target, self.conninfo = folder, target, conninfo
-        for part in PROJECT_PARTS:
-            shutil.copytree(REPO / part, folder / part)
-        for name in PROJECT_FILES:
-            shutil.copy2(REPO / name, folder / name)
-        profiles = folder / ".dbt"
-        profiles.mkdir()
-        shutil.copy2(REPO / "profiles.example.yml", profiles / "profiles.yml")
         self.database = folder.parent / "guide.duckdb"
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("DBT_TARGET_PATH", "DBT_PROFILES_DIR", "DBT_PROJECT_DIR")
-        }
-        self.env.update(
-            DBT_PROFILES_DIR=str(profiles),
-            DBT_PROJECT_DIR=str(folder),
-            CA_TARGET=target,
-            CA_DUCKDB_PATH=str(self.database),
-        )
+        self.env = copy_project(folder, target, self.database)
         if conninfo is not None:
             self.env.update(
                 PGDATABASE=str(conninfo_to_dict(conninfo)["dbname"]), CA_PG_SCHEMA="analytics"

@@ -68,6 +68,30 @@ def run_tool(
     return completed
 
 
+def copy_project(folder: Path, target: str, database: Path) -> dict[str, str]:
+    """Copy the dbt project (and its example profile) into `folder`; return the
+    environment that runs dbt and `mf` there on `target` (DuckDB: `database`)."""
+    for part in PROJECT_PARTS:
+        shutil.copytree(REPO / part, folder / part)
+    for name in PROJECT_FILES:
+        shutil.copy2(REPO / name, folder / name)
+    profiles = folder / ".dbt"
+    profiles.mkdir()
+    shutil.copy2(REPO / "profiles.example.yml", profiles / "profiles.yml")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DBT_TARGET_PATH", "DBT_PROFILES_DIR", "DBT_PROJECT_DIR")
+    }
+    env.update(
+        DBT_PROFILES_DIR=str(profiles),
+        DBT_PROJECT_DIR=str(folder),
+        CA_TARGET=target,
+        CA_DUCKDB_PATH=str(database),
+    )
+    return env
+
+
 @dataclass
 class SemanticProject:
     folder: Path
@@ -97,29 +121,13 @@ class SemanticProject:
 @pytest.fixture(scope="module")
 def semantic_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SemanticProject]:
     folder = tmp_path_factory.mktemp("semantic") / "project"
-    for part in PROJECT_PARTS:
-        shutil.copytree(REPO / part, folder / part)
-    for name in PROJECT_FILES:
-        shutil.copy2(REPO / name, folder / name)
-    profiles = folder / ".dbt"
-    profiles.mkdir()
-    shutil.copy2(REPO / "profiles.example.yml", profiles / "profiles.yml")
     database = folder.parent / "semantic.duckdb"
+    env = copy_project(folder, "duckdb", database)
+    profiles = Path(env["DBT_PROFILES_DIR"])
 
     simulation = run_simulation(600, date(2026, 10, 5), 28, seed=23, faults=True)
     loader.load_events(simulation.events, "duckdb", replace=True, duckdb_path=database)
 
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DBT_TARGET_PATH", "DBT_PROFILES_DIR", "DBT_PROJECT_DIR")
-    }
-    env.update(
-        DBT_PROFILES_DIR=str(profiles),
-        DBT_PROJECT_DIR=str(folder),
-        CA_TARGET="duckdb",
-        CA_DUCKDB_PATH=str(database),
-    )
     # dbt in a subprocess: in-process, dbt-duckdb would keep the file locked
     # against `mf`. Models, then the tests of the semantic layer (the whole
     # project's tests run in the pipeline tests).
