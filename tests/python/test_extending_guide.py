@@ -16,6 +16,7 @@ import csv
 import json
 import re
 import shutil
+import subprocess
 import zlib
 from collections.abc import Iterator
 from contextlib import closing
@@ -32,7 +33,7 @@ import mart_io
 from conversation_analytics.contract import EventRecord
 from conversation_analytics.simulation.simulator import run_simulation
 from conversation_analytics.warehouse import loader
-from test_semantic_layer import REPO, copy_project, run_tool
+from test_semantic_layer import REPO, copy_project, executable, run_tool
 
 GUIDE = REPO / "docs" / "extending.md"
 TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -261,3 +262,29 @@ def test_the_guide_example_builds_incrementally_and_answers_through_metricflow(
         assert int(row["conversations"]) == len(ids), tier
         expected = len(ids) if tier == "enterprise" else 0
         assert int(float(row["enterprise_conversations"])) == expected, tier
+
+
+def test_under_raw_retention_a_new_key_stops_staging_with_one_line(
+    tmp_path: Path, edits: list[Edit]
+) -> None:
+    """Staging under raw retention is never rebuilt from raw, so a new key
+    cannot reach its stored events: the run says so in one line instead of
+    failing on the missing column."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    project = Project(folder, "duckdb", None)
+    events, _ = with_customer_tiers(run_simulation(40, date(2026, 10, 5), 3, seed=5).events)
+    project.load(events, replace=True)
+    retention = ["--select", "+stg_conversation_events", "--vars", '{"raw_retention_days": 3650}']
+    project.dbt("run", *retention)
+    for edit in edits:
+        apply_edit(project.folder, edit)
+    completed = subprocess.run(
+        [executable("dbt"), "run", *retention, "--project-dir", str(folder),
+         "--target-path", str(folder / "target")],
+        cwd=folder, env=project.env, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 1, completed.stdout[-3000:]
+    said = [line for line in completed.stdout.splitlines() if "metadata keys" in line]
+    assert said and "undo the change to the keys" in said[0], completed.stdout[-3000:]
+    assert "Binder Error" not in completed.stdout

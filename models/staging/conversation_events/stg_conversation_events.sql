@@ -54,6 +54,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     full_refresh=false if var('raw_retention_days', none) is not none else none,
+    meta={'has_metadata_key_columns': true},
     indexes=[
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['conversation_id']},
