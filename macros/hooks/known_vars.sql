@@ -43,7 +43,6 @@
         'alert_significance_level': 'probability',
         'confidence_level': 'confidence_level',
         'summary_window_days': 'integer_list',
-        'enable_examples': 'boolean',
         'days': 'integer',
         'time_spine_start_date': 'date',
         'time_spine_end_date': 'date',

@@ -1,11 +1,15 @@
 {#- dbt's own should_full_refresh(), which the incremental materialization
     and is_incremental() ask, overridden: an incremental model is also
-    rebuilt in full when a definition var changed since its last build, so
-    a changed rule reaches every stored row, not only the rows a run
+    rebuilt in full when a definition var or the metadata keys
+    (metadata_keys) changed since its last build, so a changed rule or a
+    new key's column reaches every stored row, not only the rows a run
     touches. The log line says why. A model configured with
     full_refresh=false (staging under raw retention: its raw rows may be
     gone) is never rebuilt, not even then: its stored rows keep the rules
-    they were built with, and the log line says so. (dbt uses this
+    they were built with, and the log line says so; a changed metadata key
+    declaration stops such a model that stores the keys' columns (meta
+    has_metadata_key_columns: staging) with a one-line message (a new
+    column cannot reach its stored events). (dbt uses this
     override for this project's own models, also when it is installed as a
     package: it looks a node's macros up in the node's package first; a host
     project's models keep dbt's.) -#}
@@ -17,16 +21,30 @@
     {%- endif -%}
     {%- if not configured and model.config.materialized == 'incremental'
         and conversation_analytics.definitions_changed() -%}
+        {%- if is_pinned and config.get('meta', {}).get('has_metadata_key_columns')
+            and conversation_analytics.definitions_changed('metadata_keys') -%}
+            {#- Its stored events cannot get a new key's column: their raw
+                rows may be gone. One line, rather than the warehouse's
+                error about a missing column. -#}
+            {{ exceptions.raise_compiler_error(
+                this ~ ': the metadata keys (macros/metadata/metadata_keys.sql) differ from'
+                ~ ' its last build, but under raw retention (raw_retention_days) it is never'
+                ~ ' rebuilt from raw, so its stored events cannot get the new columns:'
+                ~ ' undo the change to the keys (docs/extending.md, section 5)'
+            ) }}
+        {%- endif -%}
         {%- if is_pinned -%}
             {%- do log(
-                this ~ ': the definition vars differ from its last build, but it is never'
+                this ~ ': the definition vars or metadata keys differ from its last build,'
+                ~ ' but it is never'
                 ~ ' rebuilt (full_refresh: false), so its stored rows keep the old rules',
                 info=true
             ) -%}
             {{ return(false) }}
         {%- endif -%}
         {%- do log(
-            this ~ ': the definition vars differ from its last build, so it is rebuilt in full',
+            this ~ ': the definition vars or metadata keys differ from its last build,'
+            ~ ' so it is rebuilt in full',
             info=true
         ) -%}
         {{ return(true) }}

@@ -250,7 +250,6 @@ HOSTILE_VARS: dict[str, Any] = {
     "alert_significance_level": INJECTION,
     "confidence_level": INJECTION,
     "summary_window_days": ["7); create table injected (x int); --"],
-    "enable_examples": "true); create table injected (x int); --",
     "days": INJECTION,
     "time_spine_start_date": "2020-01-01'; create table injected (x int); --",
     "time_spine_end_date": "2036-01-01'; create table injected (x int); --",

@@ -17,11 +17,10 @@ import os
 import shutil
 import subprocess
 import sys
-import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from typing import Any
 import duckdb
 import pytest
 
-from conversation_analytics.contract import EventRecord
 from conversation_analytics.simulation.simulator import run_simulation
 from conversation_analytics.warehouse import dbt_runner, loader
 from decimal_rounding import round_half_up
@@ -38,8 +36,6 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT_PARTS = ("models", "macros", "seeds", "analyses", "tests/generic", "tests/singular")
 PROJECT_FILES = ("dbt_project.yml", "profiles.example.yml")
 MARTS = dbt_runner.layer_schema("duckdb", "marts")
-EXAMPLES_VARS = {"enable_examples": True}
-TIERS = ("free", "pro", "enterprise")
 TOLERANCE = 1e-9
 
 
@@ -72,25 +68,28 @@ def run_tool(
     return completed
 
 
-def tier_of(conversation_id: str) -> str:
-    """The customer tier the example's tracker would send (a stable hash)."""
-    return TIERS[zlib.crc32(conversation_id.encode()) % len(TIERS)]
-
-
-def with_customer_tiers(events: list[EventRecord]) -> tuple[list[EventRecord], dict[str, str]]:
-    """The events, with `customer_tier` added to every started event whose
-    metadata is an object: the key of docs/extending.md's worked example."""
-    out, sent = [], {}
-    for event in events:
-        is_started = isinstance(event.event_type, str) and (
-            event.event_type.strip().lower() == "started"
-        )
-        if is_started and isinstance(event.metadata, dict) and event.conversation_id:
-            tier = tier_of(event.conversation_id)
-            sent[event.conversation_id.strip()] = tier
-            event = replace(event, metadata={**event.metadata, "customer_tier": tier})
-        out.append(event)
-    return out, sent
+def copy_project(folder: Path, target: str, database: Path) -> dict[str, str]:
+    """Copy the dbt project (and its example profile) into `folder`; return the
+    environment that runs dbt and `mf` there on `target` (DuckDB: `database`)."""
+    for part in PROJECT_PARTS:
+        shutil.copytree(REPO / part, folder / part)
+    for name in PROJECT_FILES:
+        shutil.copy2(REPO / name, folder / name)
+    profiles = folder / ".dbt"
+    profiles.mkdir()
+    shutil.copy2(REPO / "profiles.example.yml", profiles / "profiles.yml")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DBT_TARGET_PATH", "DBT_PROFILES_DIR", "DBT_PROJECT_DIR")
+    }
+    env.update(
+        DBT_PROFILES_DIR=str(profiles),
+        DBT_PROJECT_DIR=str(folder),
+        CA_TARGET=target,
+        CA_DUCKDB_PATH=str(database),
+    )
+    return env
 
 
 @dataclass
@@ -98,7 +97,6 @@ class SemanticProject:
     folder: Path
     database: Path
     env: dict[str, str]
-    tiers_sent: dict[str, str]
 
     def mf(self, *args: str) -> list[dict[str, str]]:
         """Run `mf query ARGS` and return its rows (CSV, full precision)."""
@@ -123,37 +121,20 @@ class SemanticProject:
 @pytest.fixture(scope="module")
 def semantic_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SemanticProject]:
     folder = tmp_path_factory.mktemp("semantic") / "project"
-    for part in PROJECT_PARTS:
-        shutil.copytree(REPO / part, folder / part)
-    for name in PROJECT_FILES:
-        shutil.copy2(REPO / name, folder / name)
-    profiles = folder / ".dbt"
-    profiles.mkdir()
-    shutil.copy2(REPO / "profiles.example.yml", profiles / "profiles.yml")
     database = folder.parent / "semantic.duckdb"
+    env = copy_project(folder, "duckdb", database)
+    profiles = Path(env["DBT_PROFILES_DIR"])
 
     simulation = run_simulation(600, date(2026, 10, 5), 28, seed=23, faults=True)
-    events, tiers_sent = with_customer_tiers(simulation.events)
-    loader.load_events(events, "duckdb", replace=True, duckdb_path=database)
+    loader.load_events(simulation.events, "duckdb", replace=True, duckdb_path=database)
 
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DBT_TARGET_PATH", "DBT_PROFILES_DIR", "DBT_PROJECT_DIR")
-    }
-    env.update(
-        DBT_PROFILES_DIR=str(profiles),
-        DBT_PROJECT_DIR=str(folder),
-        CA_TARGET="duckdb",
-        CA_DUCKDB_PATH=str(database),
-    )
     # dbt in a subprocess: in-process, dbt-duckdb would keep the file locked
-    # against `mf`. Models, then the tests of the semantic layer and of the
-    # worked example (the whole project's tests run in the pipeline tests).
+    # against `mf`. Models, then the tests of the semantic layer (the whole
+    # project's tests run in the pipeline tests).
     for command in (
         ["seed"],
         ["run"],
-        ["test", "--select", "path:models/semantic", "path:models/examples"],
+        ["test", "--select", "path:models/semantic"],
     ):
         run_tool(
             "dbt",
@@ -162,13 +143,12 @@ def semantic_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seman
                 "--project-dir", str(folder),
                 "--profiles-dir", str(profiles),
                 "--target-path", str(folder / "target"),
-                "--vars", json.dumps(EXAMPLES_VARS),
             ],
             cwd=folder,
             env=env,
         )
     assert (folder / "target" / "semantic_manifest.json").is_file()
-    yield SemanticProject(folder=folder, database=database, env=env, tiers_sent=tiers_sent)
+    yield SemanticProject(folder=folder, database=database, env=env)
 
 
 def _day(value: Any) -> date:
@@ -371,44 +351,6 @@ def test_every_metric_and_saved_query_is_documented(semantic_project: SemanticPr
     assert manifest["project_configuration"]["time_spines"]
 
 
-# --- the extending guide's worked example ---------------------------------------------------
-
-
-def test_worked_example_adds_a_dimension_and_a_metric(semantic_project: SemanticProject) -> None:
-    rows = semantic_project.mf(
-        "--metrics", "conversations,example_quick_resolution_rate",
-        "--group-by", "conversation__customer_tier",
-    )
-    by_tier = {r["conversation__customer_tier"]: r for r in rows}
-    # Every tier the tracker sent, plus 'unknown' for conversations whose
-    # started event was lost or rejected.
-    assert set(TIERS) <= by_tier.keys() <= {*TIERS, "unknown"}
-
-    example = semantic_project.relation("example_conversation_customer_tiers")
-    built = dict(semantic_project.sql(f"select conversation_id, customer_tier from {example}"))
-    (conversation_count,) = semantic_project.sql(
-        f"select count(*) from {MARTS}.fct_conversations"
-    )[0]
-    assert len(built) == conversation_count
-    wrong = {
-        cid: tier
-        for cid, tier in built.items()
-        if tier != "unknown" and tier != semantic_project.tiers_sent.get(cid)
-    }
-    assert wrong == {}
-    unknown = sum(1 for tier in built.values() if tier == "unknown")
-    assert unknown < 0.1 * conversation_count
-
-    for tier, row in by_tier.items():
-        ids = [cid for cid, t in built.items() if t == tier]
-        assert int(row["conversations"]) == len(ids), tier
-        (quick,) = semantic_project.sql(
-            f"select count(*) from {example} "
-            f"where customer_tier = '{tier}' and was_completed and user_turns <= 3"
-        )[0]
-        assert _close(float(row["example_quick_resolution_rate"]), quick / len(ids)), tier
-
-
 # --- documentation ---------------------------------------------------------------------------
 
 
@@ -421,7 +363,6 @@ def test_docs_generate_and_every_model_and_column_is_described(
             "docs", "generate",
             "--project-dir", str(semantic_project.folder),
             "--target-path", str(semantic_project.folder / "target"),
-            "--vars", json.dumps(EXAMPLES_VARS),
         ],
         cwd=semantic_project.folder,
         env=semantic_project.env,
@@ -437,13 +378,39 @@ def test_docs_generate_and_every_model_and_column_is_described(
     assert "model.conversation_analytics.metricflow_time_spine" in models
     undescribed_models = sorted(n["name"] for n in models.values() if not n["description"].strip())
     assert undescribed_models == []
+    # The metadata keys' columns are described where the keys are declared
+    # (macros/metadata/metadata_keys.sql), in staging and in the models that
+    # carry them to the conversation; the public marts describe their own.
+    declared = json.loads(
+        run_tool(
+            "dbt",
+            [
+                "compile", "--quiet", "--inline",
+                "{{ tojson(conversation_analytics.metadata_keys()) }}",
+                "--project-dir", str(semantic_project.folder),
+                "--target-path", str(semantic_project.folder / "target"),
+            ],
+            cwd=semantic_project.folder,
+            env=semantic_project.env,
+        ).stdout
+    )
+    assert [key["name"] for key in declared if not key["description"].strip()] == []
+    key_docs = {key["name"]: key["description"].strip() for key in declared}
+    keys_documented_in = {
+        "stg_conversation_events",
+        "int_events_rolled_up_to_conversations",
+        "int_conversations_scored",
+    }
     undescribed_columns = []
     for key, node in models.items():
         built_columns = catalog["nodes"].get(key, {}).get("columns", {})
         assert built_columns, f"{node['name']} is missing from the catalog"
         documented = {
-            name.lower(): column.get("description", "").strip()
-            for name, column in node["columns"].items()
+            **(key_docs if node["name"] in keys_documented_in else {}),
+            **{
+                name.lower(): column.get("description", "").strip()
+                for name, column in node["columns"].items()
+            },
         }
         undescribed_columns += [
             f"{node['name']}.{name}" for name in built_columns if not documented.get(name.lower())

@@ -17,8 +17,9 @@ outcomes_scored as (
     select
         conversations.conversation_id,
         {{ conversation_analytics.pseudonymized_user_id('conversations.user_id') }} as user_id,
-        conversations.agent_id,
-        conversations.channel,
+        {%- for key in conversation_analytics.metadata_keys_to_conversation() %}
+        conversations.{{ key.name }},
+        {%- endfor %}
         {{ conversation_analytics.conversation_outcome(
             'conversations.was_completed',
             'conversations.was_abandoned',

@@ -14,14 +14,17 @@ events as (
 
 events_aggregated as (
 
-    -- People and channel come from the earliest event that carries them,
-    -- the abandon turn from the earliest abandoned event (ties by event_id).
+    -- The user and the metadata keys carried to the conversation
+    -- (macros/metadata/metadata_keys.sql) come from the earliest event that
+    -- carries them, the abandon turn from the earliest abandoned event
+    -- (ties by event_id).
     {%- set earliest = conversation_analytics.earliest_value %}
     select
         conversation_id,
         {{ earliest('user_id', 'user_id is not null') }} as user_id,
-        {{ earliest('agent_id', 'agent_id is not null') }} as agent_id,
-        {{ earliest('channel', 'channel is not null') }} as channel,
+        {%- for key in conversation_analytics.metadata_keys_to_conversation() %}
+        {{ earliest(key.name, key.name ~ ' is not null') }} as {{ key.name }},
+        {%- endfor %}
         {{ earliest('abandoned_at_turn', "event_type = 'abandoned'") }}
             as first_abandoned_at_turn,
         count(case when event_type = 'user_message' then 1 end) as user_turns,
@@ -62,8 +65,13 @@ rolled_up as (
     select
         conversation_id,
         user_id,
-        coalesce(agent_id, 'unknown') as agent_id,
-        coalesce(channel, 'unknown') as channel,
+        {%- for key in conversation_analytics.metadata_keys_to_conversation() %}
+        {%- if key.read_as == 'text' %}
+        coalesce({{ key.name }}, 'unknown') as {{ key.name }},
+        {%- else %}
+        {{ key.name }},
+        {%- endif %}
+        {%- endfor %}
         user_turns,
         agent_responses,
         tool_calls,

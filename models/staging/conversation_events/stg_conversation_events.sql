@@ -1,24 +1,8 @@
-{#- The metadata keys of the event contract (docs/event-contract.md) that
-    staging reads. -#}
-{%- set metadata_keys = [
-    'channel',
-    'agent_id',
-    'model',
-    'tool_name',
-    'status',
-    'reason',
-    'rating',
-    'turn',
-    'message_length',
-    'response_length',
-    'input_tokens',
-    'output_tokens',
-    'total_turns',
-    'abandoned_at_turn',
-    'similarity_to_previous',
-    'latency_ms',
-    'is_exact_repeat',
-] -%}
+{#- The metadata keys staging reads, one column each: declared once, with
+    their JSON types, in macros/metadata/metadata_keys.sql. -#}
+{%- set metadata_keys = conversation_analytics.metadata_keys() | map(attribute='name') | list -%}
+{#- (Checks the declaration first: a misspelt type fails with its key's name.) -#}
+{%- do conversation_analytics.metadata_keys_to_conversation() -%}
 
 {#- The columns of the base models, in order. -#}
 {%- set base_columns = [
@@ -70,6 +54,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     full_refresh=false if var('raw_retention_days', none) is not none else none,
+    meta={'has_metadata_key_columns': true},
     indexes=[
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['conversation_id']},
@@ -170,38 +155,25 @@ metadata_extracted as (
 
     -- Each key reads as null unless its value has the contract's JSON type
     -- (docs/event-contract.md): "turn": "three" or "agent_id": 42 are null.
-    {%- set text = conversation_analytics.clean_text %}
-    {%- set integer = conversation_analytics.safe_cast_integer %}
-    {%- set double = conversation_analytics.safe_cast_double %}
-    {%- set boolean = conversation_analytics.safe_cast_boolean %}
-    {%- set value = conversation_analytics.json_typed_value %}
-    {%- set fields = 'metadata_fields' %}
+    -- One column per key of macros/metadata/metadata_keys.sql.
+    {%- set read_as = {
+        'text': conversation_analytics.clean_text,
+        'integer': conversation_analytics.safe_cast_integer,
+        'double': conversation_analytics.safe_cast_double,
+        'boolean': conversation_analytics.safe_cast_boolean,
+    } %}
 
     select
         event_id,
         conversation_id,
         user_id,
         event_type,
-        {{ text(value(fields, metadata_keys, 'channel', 'string')) }} as channel,
-        {{ text(value(fields, metadata_keys, 'agent_id', 'string')) }} as agent_id,
-        {{ text(value(fields, metadata_keys, 'model', 'string')) }} as model,
-        {{ text(value(fields, metadata_keys, 'tool_name', 'string')) }} as tool_name,
-        lower({{ text(value(fields, metadata_keys, 'status', 'string')) }}) as status,
-        {{ text(value(fields, metadata_keys, 'reason', 'string')) }} as reason,
-        lower({{ text(value(fields, metadata_keys, 'rating', 'string')) }}) as rating,
-        {{ integer(value(fields, metadata_keys, 'turn', 'number')) }} as turn,
-        {{ integer(value(fields, metadata_keys, 'message_length', 'number')) }} as message_length,
-        {{ integer(value(fields, metadata_keys, 'response_length', 'number')) }} as response_length,
-        {{ integer(value(fields, metadata_keys, 'input_tokens', 'number')) }} as input_tokens,
-        {{ integer(value(fields, metadata_keys, 'output_tokens', 'number')) }} as output_tokens,
-        {{ integer(value(fields, metadata_keys, 'total_turns', 'number')) }} as total_turns,
-        {{ integer(value(fields, metadata_keys, 'abandoned_at_turn', 'number')) }}
-            as abandoned_at_turn,
-        {{ double(value(fields, metadata_keys, 'similarity_to_previous', 'number')) }}
-            as similarity_to_previous,
-        {{ double(value(fields, metadata_keys, 'latency_ms', 'number')) }} as latency_ms,
-        {{ boolean(value(fields, metadata_keys, 'is_exact_repeat', 'boolean')) }}
-            as is_exact_repeat,
+        {%- for key in conversation_analytics.metadata_keys() %}
+        {%- set typed = read_as[key.read_as](conversation_analytics.json_typed_value(
+            'metadata_fields', metadata_keys, key.name, key.json_type
+        )) %}
+        {{ 'lower(' ~ typed ~ ')' if key.get('lowercase') else typed }} as {{ key.name }},
+        {%- endfor %}
         has_invalid_metadata,
         event_at,
         metadata_hash,
