@@ -46,6 +46,9 @@ start() {
     local parallel="-c force_parallel_mode=on -c parallel_setup_cost=0 -c parallel_tuple_cost=0"
     parallel+=" -c min_parallel_table_scan_size=0 -c min_parallel_index_scan_size=0"
     parallel+=" -c max_parallel_workers_per_gather=2"
+    # CA_PG_FORCE_PARALLEL=0: PostgreSQL's own planner settings, for timing
+    # (docs/benchmark.md); the tests always force them.
+    [ "${CA_PG_FORCE_PARALLEL:-1}" = 0 ] && parallel=""
     as_owner "$bin/initdb" -D "$datadir/data" -U postgres -A trust -E UTF8 --locale=C \
         >"$datadir/initdb.log" 2>&1 \
         || { cat "$datadir/initdb.log" >&2; die "initdb failed (log above)"; }
