@@ -464,11 +464,12 @@ class BatchWriter:
                         await self._task
                     break
                 unwritten = self._buffer or self._inflight_done < len(self._inflight)
-                if not (self._task.cancelled() and unwritten and left > 0):
+                if not (_ended_from_outside(self._task) and unwritten and left > 0):
                     break
                 # The writer was cancelled from outside (asyncio.run cancels
-                # every task when its main coroutine ends, a SystemExit too):
-                # a new one writes the rest.
+                # every task when its main coroutine ends, a SystemExit too),
+                # or a signal handler's SystemExit was raised inside it: a
+                # new one writes the rest.
                 self._requeue_inflight()
                 self._start()
             self._report_drops()
@@ -566,8 +567,21 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
         return future
 
 
+def _ended_from_outside(task: asyncio.Task[None]) -> bool:
+    """The writer ended by cancellation, or by a SystemExit or
+    KeyboardInterrupt raised into it (a signal handler that runs while the
+    writer's code runs): not by its own failure, which a new writer would
+    repeat."""
+    if task.cancelled():
+        return True
+    error = task.exception()
+    return error is not None and not isinstance(error, Exception)
+
+
 def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
+    # A SystemExit or KeyboardInterrupt raised into the writer is the
+    # process ending, not a crash: close() starts a writer for the rest.
+    if not task.cancelled() and isinstance(task.exception(), Exception):
         logger.error(
             "the conversation tracker's writer stopped unexpectedly",
             exc_info=task.exception(),
