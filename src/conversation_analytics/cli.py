@@ -701,7 +701,10 @@ def demo(
 )
 @click.option(
     "--duckdb-memory-limit", metavar="SIZE", default=None,
-    help="Run dbt with DuckDB's memory_limit set (e.g. 3GB).  [default: DuckDB's, 80% of RAM]",
+    help=(
+        "Run dbt and the comparison queries with DuckDB's memory_limit set (e.g. 3GB)."
+        "  [default: the profile's, CA_DUCKDB_MEMORY_LIMIT or 2GB]"
+    ),
 )
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,

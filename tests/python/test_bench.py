@@ -5,6 +5,7 @@ fails the run), and PostgreSQL runs in a database of its own that is dropped."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from contextlib import closing
 from datetime import date
@@ -109,7 +110,7 @@ def test_a_mismatch_is_loud(
     duckdb_run: tuple[Result, dict[str, Any], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, payload, _ = duckdb_run
-    warehouse = bench._DuckDB(Path(payload["location"]))
+    warehouse = bench._DuckDB(Path(payload["location"]), bench.PROFILE_DUCKDB_MEMORY_LIMIT)
     first, last = (date.fromisoformat(day) for day in payload["window"])
     window = bench._Window(first, last)
     original = bench.marts_metrics_sql
@@ -272,3 +273,11 @@ def test_spark_benchmark_prints_its_table_agrees_and_drops_its_data() -> None:
         schema = result.location.split(",")[0].removeprefix("raw_")
         left = [row[0] for row in cursor.fetchall() if schema in row[0]]
     assert result.location.startswith("raw_ca_bench_") and left == []
+
+
+def test_the_benchmark_knows_the_profiles_default_memory_limit() -> None:
+    """The benchmark reports (and runs its own queries under) the DuckDB
+    profile's memory_limit; its constant must be the profile's default."""
+    profile = (Path(__file__).parents[2] / "profiles.example.yml").read_text()
+    match = re.search(r"env_var\('CA_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profile)
+    assert match and match.group(1) == bench.PROFILE_DUCKDB_MEMORY_LIMIT

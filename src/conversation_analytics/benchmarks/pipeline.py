@@ -92,6 +92,9 @@ INCREMENTAL_GOAL_EVENTS = 10_000_000
 HISTORY_GROWTH_GOAL = 1.5
 MARTS_SPEEDUP_GOAL = 10.0
 PEAK_MEMORY_GOAL_BYTES = int(2.5 * 1024**3)
+# The DuckDB profile's memory_limit when CA_DUCKDB_MEMORY_LIMIT is unset
+# (profiles.example.yml), chosen from the 10M measurements in docs/benchmark.md.
+PROFILE_DUCKDB_MEMORY_LIMIT = "2GB"
 
 # Row labels of the printed table (tests read them).
 STEP_SIMULATE = "simulate"
@@ -640,8 +643,9 @@ class _Warehouse:
 class _DuckDB(_Warehouse):
     target = "duckdb"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, memory_limit: str) -> None:
         self.path = path
+        self.memory_limit = memory_limit
         self._connection: duckdb.DuckDBPyConnection | None = None
 
     def run_dbt(self, args: list[str], check: bool = True) -> dbt_runner.DbtResult:
@@ -652,6 +656,10 @@ class _DuckDB(_Warehouse):
         if self._connection is None:
             self._connection = loader.connect_duckdb(self.path, must_exist=True)
             self._connection.execute("set TimeZone = 'UTC'")
+            # The comparison queries run under dbt's memory limit, so the
+            # peak measured is the profile's whatever the step.
+            limit = self.memory_limit.replace("'", "''")
+            self._connection.execute(f"set memory_limit = '{limit}'")
         return self._connection
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
@@ -1003,19 +1011,24 @@ def run_benchmark(
         "DBT_TARGET_PATH": str(folder / "dbt-target"),
         "DBT_LOG_PATH": str(folder / "dbt-logs"),
     }
+    memory_limit = duckdb_memory_limit or os.environ.get(
+        "CA_DUCKDB_MEMORY_LIMIT", PROFILE_DUCKDB_MEMORY_LIMIT
+    )
     if target == "duckdb" and duckdb_memory_limit:
         profiles = _profiles_with_memory_limit(folder, duckdb_memory_limit)
         dbt_paths["DBT_PROFILES_DIR"] = str(profiles)
-        result.memory_notes.append(f"dbt ran with DuckDB memory_limit {duckdb_memory_limit}")
-    elif target == "duckdb":
-        limit = os.environ.get("CA_DUCKDB_MEMORY_LIMIT", "3GB")
         result.memory_notes.append(
-            f"dbt ran with the profile's DuckDB memory_limit {limit} (CA_DUCKDB_MEMORY_LIMIT)"
+            f"dbt and the queries ran with DuckDB memory_limit {duckdb_memory_limit}"
+        )
+    elif target == "duckdb":
+        result.memory_notes.append(
+            f"dbt and the queries ran with the profile's DuckDB memory_limit {memory_limit}"
+            " (CA_DUCKDB_MEMORY_LIMIT)"
         )
     try:
         with dbt_runner.environment(dbt_paths):
             if target == "duckdb":
-                warehouse = _DuckDB(folder / "bench.duckdb")
+                warehouse = _DuckDB(folder / "bench.duckdb", memory_limit)
                 result.location = str(warehouse.path)
             elif target == "spark":
                 warehouse = _Spark(f"ca_bench_{uuid.uuid4().hex[:10]}")
