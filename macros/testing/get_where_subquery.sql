@@ -54,26 +54,20 @@
     {%- endif -%}
     {%- if name in ['base_conversation_events', 'conversation_events_rejected'] -%}
         {#- The bound is read first and written in as a literal: as a
-            subquery it stays above the view's typing, so every raw row
-            would be typed on every run (10 s of an hourly run at 10M
-            events); a literal reaches the raw table's scan. -#}
+            subquery it stays above the view's typing, so each of these
+            tests typed every raw row on every run (4 to 10 s each at 10M
+            events); a literal reaches the raw table's scan. It is the
+            cutoff incremental staging uses, taken over the typed rows:
+            the latest loaded_at less the lookback, or 1900-01-01 less it
+            when no row has one (then every row is read). -#}
         {%- set typed = relation.incorporate(path={'identifier': 'base_conversation_events'}) -%}
-        {%- set latest_loaded_at = dbt.dateadd(
-            'minute',
-            -1 * var('ingestion_lookback_minutes', 60) | int,
-            'max(latest.loaded_at)'
-        ) -%}
-        {%- set since = none -%}
-        {%- if execute and adapter.get_relation(typed.database, typed.schema, typed.identifier) -%}
-            {%- set since = run_query(
-                'select ' ~ latest_loaded_at ~ ' from ' ~ typed ~ ' as latest'
-            ).columns[0].values()[0] -%}
-        {%- endif -%}
-        {%- if since is none -%}
-            {#- Nothing loaded with an ingestion time (or nothing built
-                yet): every row has a null loaded_at, and every row is read. -#}
+        {%- if not (execute and adapter.get_relation(typed.database, typed.schema, typed.identifier)) -%}
+            {#- Not built yet (compiling alone): every row. -#}
             {{ return('') }}
         {%- endif -%}
+        {%- set since = run_query(
+            conversation_analytics.staged_ingestion_cutoff(typed)
+        ).columns[0].values()[0] -%}
         {{ return(
             "(loaded_at is null or loaded_at > cast('" ~ since ~ "' as "
             ~ dbt.type_timestamp() ~ '))'

@@ -100,9 +100,9 @@ def test_hourly_quarantine_tests_read_the_latest_load_through_a_literal_bound(
 ) -> None:
     """The typed raw rows and the quarantine are views over the raw table. A
     bound given as a subquery stays above the view's typing, so the hourly
-    tests typed every raw row ever loaded (10 s of an hourly run at 10M
-    events); the bound is now read first and written in as a literal. It
-    still reads exactly the rows loaded within the lookback of the latest
+    tests typed every raw row ever loaded (4 to 10 s each at 10M events);
+    the bound is now read first and written in as a literal. It still reads
+    exactly the rows loaded within the lookback of the latest
     load: a quarantined row of an old load is left out, a new one is read."""
     raw = f'"{DEFAULT_RAW_SCHEMA}"."conversation_events"'
     quarantine = warehouse.relation("staging", "conversation_events_rejected")
