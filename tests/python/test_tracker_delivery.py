@@ -292,3 +292,80 @@ async def test_many_rejected_events_are_logged_a_few_then_in_one_line(caplog) ->
     assert sum("DROPPED it," in m for m in messages) == 10
     [summary] = [m for m in messages if "DROPPED them" in m]
     assert "rejected 10 more events of the batch of 100" in summary
+
+
+class CancelledAsItFails:
+    """A store that is down, and whose writer is cancelled in the instant a
+    failed write has ended but before the writer has resumed: what `close()`
+    does when its time-out falls there. On Python 3.11 `asyncio.wait_for`
+    turns that cancellation into the write's own error."""
+
+    name = "cancelled-as-it-fails"
+
+    def __init__(self) -> None:
+        self.writer: asyncio.Task[None] | None = None
+        self.writes = 0
+
+    async def open(self) -> None:
+        pass
+
+    async def write(self, rows) -> None:
+        self.writes += 1
+        if self.writer is not None and self.writes == 3:
+            asyncio.get_running_loop().call_soon(self.writer.cancel)
+        raise ConnectionRefusedError("down")
+
+    async def close(self) -> None:
+        pass
+
+    def is_transient(self, error: BaseException) -> bool:
+        return True
+
+
+async def test_a_cancel_that_lands_as_a_write_fails_still_stops_the_writer(caplog) -> None:
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    store = CancelledAsItFails()
+    tracker = tracker_for(store, close_timeout=0.2, **FAST_RETRY)
+    for i in range(10):
+        await tracker.record("c", "u", "user_message", turn=i)
+    writer = tracker._writer._task
+    assert writer is not None
+    store.writer = writer
+    await wait_until(writer.done, timeout=5)
+    assert writer.cancelled() and store.writes == 3
+    await asyncio.wait_for(tracker.close(), 5)
+    assert (tracker.stats.written, tracker.stats.dropped) == (0, 10)
+    assert any("closed with 10 events unwritten" in r.getMessage() for r in caplog.records)
+
+
+class IgnoresCancellation(CancelledAsItFails):
+    """A store whose write swallows every cancellation while `stubborn`."""
+
+    name = "ignores-cancellation"
+    stubborn = True
+
+    async def write(self, rows) -> None:
+        while True:
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                if not self.stubborn:
+                    raise
+
+
+async def test_close_gives_up_on_a_writer_that_will_not_stop(monkeypatch, caplog) -> None:
+    monkeypatch.setattr("conversation_analytics.tracker.batching._CANCEL_WAIT", 0.3)
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    store = IgnoresCancellation()
+    tracker = tracker_for(store, close_timeout=0.2, write_timeout=60)
+    for i in range(10):
+        await tracker.record("c", "u", "user_message", turn=i)
+    await asyncio.wait_for(tracker.close(), 5)
+    assert tracker.stats.dropped == 10
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("did not stop 0.3s after it was cancelled" in m for m in messages)
+    store.stubborn = False  # let the test's event loop end
+    writer = tracker._writer._task
+    writer.cancel()
+    await asyncio.wait({writer}, timeout=5)
+    assert writer.cancelled()

@@ -42,6 +42,8 @@ from .stores.base import EventStore, Row
 logger = logging.getLogger("conversation_analytics.tracker")
 
 _REJECTS_LOGGED_PER_BATCH = 10
+# How long close() waits for a cancelled writer before it gives up on it.
+_CANCEL_WAIT = 5.0
 
 DropHandler = Callable[[list[Row], str], None]
 """Called with the dropped rows and the reason (`queue_full`,
@@ -350,6 +352,11 @@ class BatchWriter:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if _cancel_requested():
+                    # Python 3.11's wait_for turns a cancel that lands as the
+                    # write fails into the write's error; retrying would
+                    # leave close() waiting on a writer that never ends.
+                    raise asyncio.CancelledError from error
                 attempt += 1
                 self._store_open = False
                 if self._failing_since is None:
@@ -459,9 +466,7 @@ class BatchWriter:
                 left = deadline - time.monotonic()
                 done, _ = await asyncio.wait({self._task}, timeout=max(left, 0.0))
                 if not done:
-                    self._task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await self._task
+                    await self._cancel_writer()
                     break
                 unwritten = self._buffer or self._inflight_done < len(self._inflight)
                 if not (_ended_from_outside(self._task) and unwritten and left > 0):
@@ -499,6 +504,23 @@ class BatchWriter:
         self._closed = True
         if self.on_close is not None:
             self.on_close(self)
+
+    async def _cancel_writer(self) -> None:
+        """Cancel the writer and wait for it a bounded time: a close at exit
+        must end even if a store swallows the cancellation."""
+        task = self._task
+        assert task is not None
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=_CANCEL_WAIT)
+        if not done:
+            logger.error(
+                "the conversation tracker's writer did not stop %.1fs after it was "
+                "cancelled (%s); closing without it",
+                _CANCEL_WAIT,
+                self.store.name,
+            )
+        elif not task.cancelled():
+            task.exception()  # retrieved: its failure is logged by _log_crash
 
     def close_from_outside(self, timeout: float | None = None) -> None:
         """`close()` for code outside the writer's event loop: an `atexit`
@@ -576,6 +598,11 @@ def _ended_from_outside(task: asyncio.Task[None]) -> bool:
         return True
     error = task.exception()
     return error is not None and not isinstance(error, Exception)
+
+
+def _cancel_requested() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
