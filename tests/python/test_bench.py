@@ -40,9 +40,13 @@ def invoke(args: list[str], env: Mapping[str, str | None] | None = None) -> Resu
 
 @pytest.fixture(scope="module")
 def duckdb_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, dict[str, Any], Path]:
-    """One tiny DuckDB benchmark through the command line, work folder kept."""
-    folder = tmp_path_factory.mktemp("bench")
-    figures = folder / "bench.json"
+    """One tiny DuckDB benchmark through the command line, work folder kept.
+
+    The work folder named does not exist yet: the benchmark makes it.
+    """
+    root = tmp_path_factory.mktemp("bench")
+    folder = root / "not" / "made" / "yet"
+    figures = root / "bench.json"
     result = invoke(
         [
             "bench", "--target", "duckdb", "--events", str(EVENTS), "--repeat", "1",

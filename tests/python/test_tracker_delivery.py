@@ -340,6 +340,39 @@ async def test_a_cancel_that_lands_as_a_write_fails_still_stops_the_writer(caplo
     assert any("closed with 10 events unwritten" in r.getMessage() for r in caplog.records)
 
 
+async def test_a_cancel_that_lands_as_the_idle_writer_wakes_still_stops_it(monkeypatch) -> None:
+    """On Python 3.11, a cancel landing in the instant the awaited wake has
+    fired is swallowed by `asyncio.wait_for`, which returns normally. The
+    writer must still stop instead of waiting on, uncancellable."""
+    tracker = tracker_for(MemoryStore(), flush_interval=0.05)
+    await tracker.record("c", "u", "user_message", turn=1)
+    await tracker.flush()
+    writer = tracker._writer._task
+    assert writer is not None
+    real_wait_for = asyncio.wait_for
+
+    async def wait_for_as_on_311(awaitable, timeout):
+        try:
+            return await real_wait_for(awaitable, timeout)
+        except asyncio.CancelledError:
+            if asyncio.current_task() is not writer:
+                raise
+            return None  # the awaited finished as the cancel landed
+
+    monkeypatch.setattr(asyncio, "wait_for", wait_for_as_on_311)
+    await asyncio.sleep(0.1)  # the writer is back in its idle wait
+    writer.cancel()
+    await asyncio.wait({writer}, timeout=2)
+    stopped = writer.cancelled()
+    monkeypatch.undo()
+    if not stopped:  # let the test's event loop end
+        writer.cancel()
+        await asyncio.wait({writer}, timeout=5)
+    assert stopped
+    await asyncio.wait_for(tracker.close(), 5)
+    assert tracker.stats.written == 1
+
+
 class IgnoresCancellation(CancelledAsItFails):
     """A store whose write swallows every cancellation while `stubborn`."""
 

@@ -991,8 +991,8 @@ def run_benchmark(
     its figures. A failed step ends the run with `result.error` set.
 
     `duckdb_memory_limit` (e.g. '3GB') runs dbt with a copy of the project's
-    profile whose duckdb output sets DuckDB's memory_limit; by default DuckDB
-    may use 80% of the machine's memory."""
+    profile whose duckdb output sets DuckDB's memory_limit; by default the
+    profile's own limit applies. `workdir` is made if it does not exist."""
     if target not in dbt_runner.TARGETS:
         raise BenchmarkError(f"unknown target {target!r}: use duckdb, postgres or spark")
     if events < 1:
@@ -1002,6 +1002,8 @@ def run_benchmark(
         target=target, events_requested=events, days=days, seed=seed,
         conversations=plan.conversations,
     )
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"ca-bench-{target}-", dir=workdir))
     result.workdir = str(folder)
     steps = _Steps(result, progress)

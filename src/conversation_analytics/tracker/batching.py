@@ -267,6 +267,11 @@ class BatchWriter:
             if idle and len(self._buffer) < settings.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), settings.flush_interval)
+                if _cancel_requested():
+                    # Python 3.11's wait_for returns normally when the wake
+                    # fires in the instant a cancel lands, dropping the
+                    # cancel: stop here all the same.
+                    raise asyncio.CancelledError
             while self._buffer:
                 batch = self._buffer[: settings.max_batch_size]
                 del self._buffer[: len(batch)]
