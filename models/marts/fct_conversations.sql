@@ -11,7 +11,8 @@
 ) }}
 
 -- depends_on: {{ ref('int_events_rolled_up_to_conversations') }}
--- (read by the pre-hook delete_vanished_conversations)
+-- depends_on: {{ ref('stg_conversation_events') }}
+-- (both read by the pre-hook delete_vanished_conversations)
 
 with
 
