@@ -18,6 +18,7 @@ import pytest
 from conversation_analytics.contract import EventRecord
 from conversation_analytics.warehouse import loader
 from test_hostile_input import T0, Warehouse
+from test_hourly_test_scope import _conversation
 
 pytestmark = pytest.mark.postgres
 
@@ -27,16 +28,6 @@ _STATEMENT = re.compile(
     r"On model\.conversation_analytics\.(?P<node>\w+): /\*.*?\*/\s*(?P<sql>.*?)\n\x1b\[0m\d\d:",
     re.DOTALL,
 )
-
-
-def _conversation(conversation_id: str, started_minutes_ago: int) -> list[EventRecord]:
-    started = T0 - timedelta(minutes=started_minutes_ago)
-    return [
-        EventRecord(conversation_id, "u", "started", started, {"agent_id": "a"},
-                    id=f"{conversation_id}-s"),
-        EventRecord(conversation_id, "u", "user_message", started + timedelta(seconds=5),
-                    {"turn": 1}, id=f"{conversation_id}-m"),
-    ]
 
 
 def _hooks_run(log: str, node: str) -> list[str]:
