@@ -2,7 +2,8 @@
     (docs/metric-definitions.md) as aggregate select columns over
     rows of fct_conversations, for whatever grain the caller groups by.
     Averages are sums over counts in double precision, so every adapter
-    computes (and rounds) them the same way. Rows with a null
+    computes (and rounds) them the same way; the sums of doubles are
+    exact_sum, the same in any row order. Rows with a null
     conversation_id (an outer join's empty side) count as nothing. -#}
 {% macro conversation_rate_aggregates() -%}
     {%- set double = conversation_analytics.type_double() -%}
@@ -12,6 +13,8 @@
     {%- set abandoned = "count(case when was_abandoned then 1 end)" -%}
     {%- set handoff = "count(case when had_handoff then 1 end)" -%}
     {%- set total = "count(conversation_id)" -%}
+    {%- set sum_duration = conversation_analytics.exact_sum('duration_seconds') -%}
+    {%- set sum_satisfaction = conversation_analytics.exact_sum('satisfaction_score') -%}
     {#- The outcome mix: each conversation in exactly one, first match wins,
         so the five counts add up to total_conversations. -#}
     {%- set unresolved = "not was_completed and not was_abandoned" -%}
@@ -44,13 +47,13 @@
         {%- endfor %}
         {{ round_to('cast(sum(user_turns) as ' ~ double ~ ') / nullif(' ~ total ~ ', 0)', 1) }}
             as avg_turns,
-        {{ round_to('sum(duration_seconds) / nullif(count(duration_seconds), 0)', 0) }}
+        {{ round_to(sum_duration ~ ' / nullif(count(duration_seconds), 0)', 0) }}
             as avg_duration_seconds,
-        {{ round_to('sum(satisfaction_score) / nullif(' ~ total ~ ', 0)', 3) }}
+        {{ round_to(sum_satisfaction ~ ' / nullif(' ~ total ~ ', 0)', 3) }}
             as avg_satisfaction_score,
         {{ round_to(pct('sum(rephrase_count)', 'sum(user_turns)'), 1) }} as rephrase_rate,
         cast(coalesce(sum(user_turns), 0) as {{ dbt.type_bigint() }}) as sum_user_turns,
-        coalesce(sum(duration_seconds), 0) as sum_duration_seconds,
-        coalesce(sum(satisfaction_score), 0) as sum_satisfaction_score,
+        coalesce({{ sum_duration }}, 0) as sum_duration_seconds,
+        coalesce({{ sum_satisfaction }}, 0) as sum_satisfaction_score,
         cast(coalesce(sum(rephrase_count), 0) as {{ dbt.type_bigint() }}) as sum_rephrase_count
 {%- endmacro %}

@@ -8,12 +8,7 @@ conversations as (
 
 as_of as (
 
-    -- The latest staged event is the latest last_event_at (or var as_of).
-    {% if var('as_of', none) -%}
-    select {{ conversation_analytics.as_of_timestamp(none) }} as as_of_at
-    {%- else -%}
-    select max(last_event_at) as as_of_at from conversations
-    {%- endif %}
+    select {{ conversation_analytics.as_of_timestamp(ref('fct_conversations')) }} as as_of_at
 
 ),
 
@@ -27,7 +22,8 @@ weekly_counts as (
         {{ conversation_analytics.percentage(
             'count(case when was_completed then 1 end)', 'count(*)'
         ) }} as completion_rate_unrounded,
-        sum(satisfaction_score) / count(*) as satisfaction_score_mean
+        {{ conversation_analytics.exact_sum('satisfaction_score') }} / count(*)
+            as satisfaction_score_mean
     from conversations
     group by {{ conversation_analytics.week_start('started_at') }}, agent_id
 

@@ -46,7 +46,7 @@ models_summed as (
         model,
         cast(sum(response_count) as {{ dbt.type_bigint() }}) as agent_responses,
         cast(sum(timed_response_count) as {{ dbt.type_bigint() }}) as timed_responses,
-        coalesce(sum(latency_ms_total), 0) as sum_latency_ms,
+        coalesce({{ conversation_analytics.exact_sum('latency_ms_total') }}, 0) as sum_latency_ms,
         cast(sum(input_tokens) as {{ dbt.type_bigint() }}) as input_tokens,
         cast(sum(output_tokens) as {{ dbt.type_bigint() }}) as output_tokens,
         {{ conversation_analytics.conversation_rate_aggregates() }}

@@ -21,12 +21,16 @@ model_weeks as (
         responses_per_conversation.model,
         count(*) as total_conversations,
         count(case when conversations.was_completed then 1 end) as completed_conversations,
-        sum(conversations.satisfaction_score) as sum_satisfaction_score,
+        {{ conversation_analytics.exact_sum('conversations.satisfaction_score') }}
+            as sum_satisfaction_score,
         cast(sum(responses_per_conversation.response_count) as {{ dbt.type_bigint() }})
             as agent_responses,
         cast(sum(responses_per_conversation.timed_response_count) as {{ dbt.type_bigint() }})
             as timed_responses,
-        coalesce(sum(responses_per_conversation.latency_ms_total), 0) as sum_latency_ms,
+        coalesce(
+            {{ conversation_analytics.exact_sum('responses_per_conversation.latency_ms_total') }},
+            0
+        ) as sum_latency_ms,
         cast(coalesce(sum(responses_per_conversation.input_tokens), 0) as {{ dbt.type_bigint() }})
             as input_tokens,
         cast(coalesce(sum(responses_per_conversation.output_tokens), 0) as {{ dbt.type_bigint() }})

@@ -31,7 +31,7 @@ responses_rolled_up as (
         model,
         count(*) as response_count,
         count(latency_ms) as timed_response_count,
-        sum(latency_ms) as latency_ms_total,
+        {{ conversation_analytics.exact_sum('latency_ms') }} as latency_ms_total,
         cast(coalesce(sum(input_tokens), 0) as {{ dbt.type_bigint() }}) as input_tokens,
         cast(coalesce(sum(output_tokens), 0) as {{ dbt.type_bigint() }}) as output_tokens,
         {{ conversation_analytics.current_staged_batch() }} as staged_batch

@@ -16,13 +16,13 @@ with
 
 conversations as (
 
-    select * from {{ ref('int_conversations_scored') }}
+    select * from {{ ref('fct_conversations') }}
 
 ),
 
 as_of as (
 
-    select {{ conversation_analytics.as_of_timestamp(ref('stg_conversation_events')) }} as as_of_at
+    select {{ conversation_analytics.as_of_timestamp(ref('fct_conversations')) }} as as_of_at
 
 ),
 

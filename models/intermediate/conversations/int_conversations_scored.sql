@@ -8,7 +8,9 @@ conversations as (
 
 as_of as (
 
-    select {{ conversation_analytics.as_of_timestamp(ref('stg_conversation_events')) }} as as_of_at
+    select
+        {{ conversation_analytics.as_of_timestamp(ref('int_events_rolled_up_to_conversations')) }}
+            as as_of_at
 
 ),
 
