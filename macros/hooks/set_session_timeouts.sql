@@ -3,8 +3,12 @@
     60s) and runs at all (CA_PG_STATEMENT_TIMEOUT, default 0: no limit), on
     every connection dbt uses, so a session holding a lock on a mart makes
     the run fail with "canceling statement due to lock timeout" instead of
-    hanging. dbt-postgres has no profile field for server settings, hence
-    the environment (see profiles.example.yml). A no-op elsewhere. -#}
+    hanging. And JIT compilation (CA_PG_JIT, default off): the project's
+    queries are planned with large estimated costs and run in well under a
+    second on an hourly run, and compiling them took longer than running
+    them (4 s of an agent_performance_weekly run of 4.1 s at 1M events).
+    dbt-postgres has no profile field for server settings, hence the
+    environment (see profiles.example.yml). A no-op elsewhere. -#}
 {% macro set_session_timeouts() -%}
     {{ return(adapter.dispatch('set_session_timeouts', 'conversation_analytics')()) }}
 {%- endmacro %}
@@ -25,7 +29,14 @@
             ) }}
         {%- endif %}
     set {{ setting }} = '{{ value }}';
-    {%- endfor -%}
+    {%- endfor %}
+    {%- set jit = env_var('CA_PG_JIT', 'off') | trim | lower %}
+    {%- if jit not in ['on', 'off'] -%}
+        {{ exceptions.raise_compiler_error(
+            'CA_PG_JIT is ' ~ jit[:40] ~ ': expected on or off'
+        ) }}
+    {%- endif %}
+    set jit = {{ jit }};
 {%- endmacro %}
 
 {#- Spark: every connection reads and writes times in UTC, whatever the
