@@ -6,7 +6,8 @@
     hanging. And JIT compilation (CA_PG_JIT, default off): the project's
     queries are planned with large estimated costs and run in well under a
     second on an hourly run, and compiling them took longer than running
-    them (4 s of an agent_performance_weekly run of 4.1 s at 1M events).
+    them (3.9 s of JIT in a 4.0 s agent_performance_weekly query at 1M
+    events).
     dbt-postgres has no profile field for server settings, hence the
     environment (see profiles.example.yml). A no-op elsewhere. -#}
 {% macro set_session_timeouts() -%}

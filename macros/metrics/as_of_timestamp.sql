@@ -6,6 +6,9 @@
     {%- if var('as_of', none) -%}
         cast('{{ var("as_of") }}' as {{ dbt.type_timestamp() }})
     {%- else -%}
-        (select max(as_of_conversations.last_event_at) from {{ conversations_relation }} as as_of_conversations)
+        (
+            select max(as_of_conversations.last_event_at)
+            from {{ conversations_relation }} as as_of_conversations
+        )
     {%- endif -%}
 {%- endmacro %}
