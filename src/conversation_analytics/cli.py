@@ -113,9 +113,15 @@ target_option = _target_option(
     "Warehouse: an embedded DuckDB file, PostgreSQL from the PG* variables, or a Spark "
     "Thrift Server from the CA_SPARK_* variables.",
 )
-# The commands that read or erase rows from Python: DuckDB and PostgreSQL
-# (on Spark, the marts are read by the team's own tools).
+# report and alerts: they read the marts, on every warehouse.
 read_target_option = _target_option(
+    dbt_runner.TARGETS,
+    "Warehouse: an embedded DuckDB file, PostgreSQL from the PG* variables, or a Spark "
+    "Thrift Server from the CA_SPARK_* variables (read only).",
+)
+# erase-user deletes rows: DuckDB and PostgreSQL (Spark's Parquet tables
+# have no DELETE; README, "On Apache Spark").
+erase_target_option = _target_option(
     ("duckdb", "postgres"),
     "Warehouse: an embedded DuckDB file, or PostgreSQL from the PG* variables.",
 )
@@ -205,10 +211,11 @@ def _where(target: str, duckdb_path: Path) -> str:
 @click.version_option(__version__, prog_name="conversation-analytics")
 def cli() -> None:
     """Conversation analytics for AI agents: simulate raw events, load them into
-    DuckDB or PostgreSQL, build the dbt marts and print the headline report.
+    DuckDB, PostgreSQL or Spark, build the dbt marts and print the headline report.
 
     Start with `conversation-analytics demo`. PostgreSQL is reached through
-    PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE; CA_TARGET and
+    PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE, a Spark Thrift Server
+    through CA_SPARK_HOST, CA_SPARK_PORT and CA_SPARK_USER; CA_TARGET and
     CA_DUCKDB_PATH set the defaults of --target and --duckdb-path.
 
     Exit codes: 0 success, 1 failure (the message says what to do), 2 bad
@@ -501,7 +508,7 @@ def build(
 
 
 @cli.command("erase-user", short_help="Erase users' conversations from raw and every model.")
-@read_target_option
+@erase_target_option
 @click.argument("user_ids", nargs=-1, required=True, metavar="USER_ID...")
 @raw_schema_option(None)
 @duckdb_path_option

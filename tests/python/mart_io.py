@@ -342,6 +342,7 @@ class Built:
     as_of: datetime  # the as-of time the stream was made for (UTC)
     reference: Reference
     snapshot: Snapshot
+    duckdb_path: Path | None = None  # the DuckDB file of a DuckDB build
 
 
 # Builds are memoised for the session: both whole-pipeline modules compare the
@@ -378,17 +379,17 @@ def build_case(case: BuildCase, workdir: Path, conninfo: str | None) -> Built:
             {"as_of": as_of.isoformat(sep=" ")} if as_of else None
         )
         column_types = {"metadata_type": case.metadata_type, "timestamp_type": case.timestamp_type}
+        path = None
         if case.target == "duckdb":
-            snapshot = build_duckdb(
-                events, workdir / f"{case.id}.duckdb", **column_types, vars=vars
-            )
+            path = workdir / f"{case.id}.duckdb"
+            snapshot = build_duckdb(events, path, **column_types, vars=vars)
         else:
             assert conninfo is not None, "a PostgreSQL build needs a database"
             snapshot = build_postgres(
                 events, conninfo, schema=case.pg_schema, **column_types, vars=vars
             )
         reference = compute(events, settings)
-        return Built(case, events, stream_as_of, reference, snapshot)
+        return Built(case, events, stream_as_of, reference, snapshot, path)
 
     return _memoised(case, build)
 

@@ -11,7 +11,8 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -87,3 +88,30 @@ def test_a_second_load_appends_and_replace_starts_over(raw_schema: str) -> None:
     _, rows = _read(raw_schema)
     assert len(rows) == first + 7
     assert len({row[6] for row in rows}) == 2
+
+
+# Text a mart's value may hold, bound into a read of the marts on Spark
+# (the dashboard binds conversation ids): Spark reads a backslash in a
+# literal as an escape, a quote ends it, and `%s` or `?` must not bind twice.
+HOSTILE_TEXT = (
+    "it's", "back\\slash", "\\'", "ends with \\", "line\nbreak", "tab\there",
+    "%s and ?", "ünï 😀", "'; drop table x; --",
+)
+
+
+def test_values_bound_into_a_read_come_back_as_they_were() -> None:
+    mart_io.require_spark()
+    from conversation_analytics.warehouse import spark
+
+    plus_two = timezone(timedelta(hours=2))
+    values: list[tuple[Any, Any]] = [(text, text) for text in HOSTILE_TEXT] + [
+        (0, 0), (-7, -7), (2.5, 2.5), (Decimal("12.345"), Decimal("12.345")),
+        (True, True), (None, None), (date(2026, 1, 2), date(2026, 1, 2)),
+        (datetime(2026, 1, 2, 3, 4, 5, 678901), datetime(2026, 1, 2, 3, 4, 5, 678901)),
+        # An instant is read in UTC, as the marts' timestamps are.
+        (datetime(2026, 1, 2, 5, 4, 5, tzinfo=plus_two), datetime(2026, 1, 2, 3, 4, 5)),
+    ]
+    with closing(spark.connect_spark_read()) as connection, connection.cursor() as cursor:
+        for value, expected in values:
+            rows = cursor.execute("select %s, %s", [value, "after"]).fetchall()
+            assert rows == [(expected, "after")], value

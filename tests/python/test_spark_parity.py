@@ -6,18 +6,30 @@ loader's Spark target and built with `dbt run` on the Spark Thrift Server of
 the CA_SPARK_* variables (the loopback cluster scripts/run-tests.sh starts),
 with `dbt build`: every model, seed, data test and unit test must pass on
 Spark, and every mart, the staged events and the quarantine must equal
-DuckDB's build of the same stream row for row (floats to 1e-9).
+DuckDB's build of the same stream row for row (floats to 1e-9). The
+report, the alerts and the dashboard's data read from Spark's marts equal
+what they read from DuckDB's.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import re
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 import mart_io
+from conversation_analytics.cli import cli
+from conversation_analytics.presentation.dashboard import gather_dashboard
+from conversation_analytics.presentation.report import build_report
+from conversation_analytics.warehouse import dbt_runner
 from mart_io import MART_GRAINS, BuildCase, Snapshot
 
 pytestmark = pytest.mark.spark
@@ -100,3 +112,93 @@ def test_rejected_rows_are_identical_on_spark(pair: tuple[Snapshot, Snapshot]) -
 def test_raw_rows_are_the_same_count_on_spark(pair: tuple[Snapshot, Snapshot]) -> None:
     duckdb_snapshot, spark_snapshot = pair
     assert duckdb_snapshot.raw_row_count == spark_snapshot.raw_row_count > 0
+
+
+# --- Python reads Spark's marts as it reads DuckDB's -----------------------------------
+
+# Where and when a reading, or the build it reads, was made, not what it
+# read: the target and schema, when the page was made, and when a build
+# first fired an alert (each build is its own first firing).
+PROVENANCE = ("target", "schema", "generated_at", "first_fired_at")
+FIRST_FIRED = re.compile(r"first fired \d{4}-\d\d-\d\d \d\d:\d\d UTC")
+
+
+def differences(spark_value: Any, duckdb_value: Any, where: str = "") -> list[str]:
+    """Where two readings differ: dataclasses field by field (PROVENANCE
+    aside), sequences item by item, numbers to 1e-9."""
+    if dataclasses.is_dataclass(duckdb_value) and not isinstance(duckdb_value, type):
+        return [
+            problem
+            for field in dataclasses.fields(duckdb_value)
+            if field.name not in PROVENANCE
+            for problem in differences(
+                getattr(spark_value, field.name), getattr(duckdb_value, field.name),
+                f"{where}.{field.name}",
+            )
+        ]
+    if isinstance(duckdb_value, list | tuple):
+        if not isinstance(spark_value, list | tuple) or len(spark_value) != len(duckdb_value):
+            return [f"{where}: {spark_value!r} on Spark, {duckdb_value!r} on DuckDB"]
+        return [
+            problem
+            for i, (one, other) in enumerate(zip(spark_value, duckdb_value, strict=True))
+            for problem in differences(one, other, f"{where}[{i}]")
+        ]
+    numbers = (int, float, Decimal)
+    if (
+        isinstance(duckdb_value, numbers) and isinstance(spark_value, numbers)
+        and not isinstance(duckdb_value, bool)
+    ):
+        if math.isclose(float(spark_value), float(duckdb_value), rel_tol=1e-9, abs_tol=1e-12):
+            return []
+    elif spark_value == duckdb_value:
+        return []
+    return [f"{where}: {spark_value!r} on Spark, {duckdb_value!r} on DuckDB"]
+
+
+@pytest.fixture(scope="module")
+def duckdb_file(pair: tuple[Snapshot, Snapshot], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The DuckDB file of the pair's DuckDB build (memoised: the same build)."""
+    path = mart_io.build_case(CASE, tmp_path_factory.mktemp("spark"), None).duckdb_path
+    assert path is not None
+    return path
+
+
+@pytest.mark.parametrize("days", [None, 7])
+def test_the_report_and_the_dashboard_read_spark_as_duckdb(
+    duckdb_file: Path, spark_schema: str, days: int | None
+) -> None:
+    report = build_report("duckdb", days=days, duckdb_path=duckdb_file)
+    dashboard = gather_dashboard("duckdb", days=days, duckdb_path=duckdb_file)
+    with dbt_runner.environment({"CA_SPARK_SCHEMA": spark_schema}):
+        spark_report = build_report("spark", days=days)
+        spark_dashboard = gather_dashboard("spark", days=days)
+    # Something to compare: agents, abandon turns, alerts, drill-down rows.
+    assert report.agents and report.abandon_turns and report.alerts
+    assert dashboard.explore.drill and dashboard.tools and dashboard.models
+    assert spark_report.schema == f"{spark_schema}_marts"
+    problems = differences(spark_report, report, "report") + differences(
+        spark_dashboard, dashboard, "dashboard"
+    )
+    assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("command", [["report"], ["alerts"], ["report", "--days", "7"]])
+def test_the_command_line_prints_from_spark_what_it_prints_from_duckdb(
+    duckdb_file: Path, spark_schema: str, command: list[str]
+) -> None:
+    runner = CliRunner()
+    from_duckdb = runner.invoke(
+        cli, [*command, "--target", "duckdb", "--duckdb-path", str(duckdb_file)]
+    )
+    with dbt_runner.environment({"CA_SPARK_SCHEMA": spark_schema}):
+        from_spark = runner.invoke(cli, [*command, "--target", "spark"])
+    # alerts exits 3 when alerts are open (the stream plants one).
+    assert from_spark.exit_code == from_duckdb.exit_code in (0, 3), from_spark.output
+    duckdb_header = f"duckdb {dbt_runner.layer_schema('duckdb', 'marts')}"
+    spark_header = f"spark {spark_schema}_marts"
+    expected = FIRST_FIRED.sub("first fired", from_duckdb.output).replace(
+        duckdb_header, spark_header
+    )
+    assert FIRST_FIRED.sub("first fired", from_spark.output) == expected
+    assert from_spark.output.strip()

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from conversation_analytics.raw_table import Target, quote_ident
-from conversation_analytics.warehouse import dbt_runner
+from conversation_analytics.warehouse import dbt_runner, spark
 from conversation_analytics.warehouse.loader import (
     ConnectionFailed,
     connect_postgres,
@@ -61,12 +61,15 @@ def connect_marts(
     duckdb_path: str | os.PathLike[str] | None = None,
     conninfo: str | None = None,
 ) -> tuple[Any, str]:
-    """A read-only connection to `target` (an existing DuckDB file, or
-    PostgreSQL from `conninfo` or the PG* variables) and the schema its marts
-    are built in."""
+    """A read-only connection to `target` (an existing DuckDB file,
+    PostgreSQL from `conninfo` or the PG* variables, or the Spark Thrift
+    Server of the CA_SPARK_* variables, whose reader only runs `select`)
+    and the schema its marts are built in."""
     schema = dbt_runner.layer_schema(target, "marts")
     if target == "duckdb":
         return connect_duckdb_read_only(duckdb_path), schema
+    if target == "spark":
+        return spark.connect_spark_read(), schema
     connection = connect_postgres(conninfo)
     connection.read_only = True
     return connection, schema
@@ -83,14 +86,21 @@ class Window:
 
 
 class MartReader:
-    """Reads the marts on a DuckDB or psycopg connection."""
+    """Reads the marts on a DuckDB, psycopg or Spark (SparkReadConnection)
+    connection."""
 
     def __init__(self, connection: Any, schema: str) -> None:
         self.connection = connection
         self.schema = schema
 
-    def table(self, name: str) -> str:
-        return f"{quote_ident(self.schema)}.{quote_ident(name)}"
+    def quote(self, name: str) -> str:
+        """An identifier as the connection's SQL quotes it."""
+        if isinstance(self.connection, spark.SparkReadConnection):
+            return spark.spark_ident(name)
+        return quote_ident(name)
+
+    def table(self, name: str, schema: str | None = None) -> str:
+        return f"{self.quote(schema or self.schema)}.{self.quote(name)}"
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of `sql`, whose `?` placeholders take `params` in order."""
@@ -104,7 +114,7 @@ class MartReader:
         params: Sequence[Any] = (),
     ) -> list[dict[str, Any]]:
         """`columns` of `mart` as dicts, filtered by `where` (with `?` placeholders)."""
-        sql = f"select {', '.join(quote_ident(c) for c in columns)} from {self.table(mart)}"
+        sql = f"select {', '.join(self.quote(c) for c in columns)} from {self.table(mart)}"
         if where:
             sql += f" where {where}"
         if order_by:

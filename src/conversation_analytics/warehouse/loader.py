@@ -54,7 +54,7 @@ from conversation_analytics.raw_table import (
     qualified_name,
     quote_ident,
 )
-from conversation_analytics.warehouse import dbt_runner
+from conversation_analytics.warehouse import dbt_runner, spark
 from conversation_analytics.warehouse.langfuse import LangfuseExport
 from conversation_analytics.warehouse.otlp import SpanRecord
 
@@ -153,7 +153,10 @@ def connect_duckdb(
 
 
 def table_exists(connection: Any, schema: str, table: str) -> bool:
-    """Whether `schema.table` exists, on a DuckDB or psycopg connection."""
+    """Whether `schema.table` exists, on a DuckDB, psycopg or Spark
+    (SparkReadConnection) connection."""
+    if isinstance(connection, spark.SparkReadConnection):
+        return connection.table_exists(schema, table)
     sql = (
         "select count(*) from information_schema.tables "
         "where table_schema = {p} and table_name = {p}"
@@ -182,8 +185,6 @@ def raw_table_exists(
         with closing(connect_duckdb(duckdb_path, must_exist=True)) as connection:
             return table_exists(connection, raw_schema, raw_table)
     if target == "spark":
-        from conversation_analytics.warehouse import spark
-
         return spark.raw_table_exists_spark(raw_schema, raw_table)
     with closing(connect_postgres(conninfo)) as connection:
         return table_exists(connection, raw_schema, raw_table)
@@ -334,8 +335,6 @@ def load_events(
     if target == "spark":
         # Spark's raw table is Parquet with JSON text metadata and UTC
         # timestamps, whatever metadata_type and timestamp_type say.
-        from conversation_analytics.warehouse import spark
-
         try:
             return spark.load_events_spark(
                 (event for batch in batches for event in batch),

@@ -21,10 +21,13 @@ as the models do.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import closing
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +71,111 @@ def connect_spark() -> Any:
     return connection
 
 
+class SparkReadConnection:
+    """A connection for reading tables on Spark with the calls the marts'
+    readers make of a psycopg connection: `cursor()` is a context manager
+    whose `execute(sql, params)` takes `%s` placeholders and returns the
+    cursor, and values come back typed as psycopg types them (dates as
+    dates, decimals as Decimal), where PyHive returns dates as text. The
+    marts' timestamps are UTC without a zone (`timestamp`), as PyHive
+    returns them in the session's zone, UTC."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def cursor(self) -> SparkReadCursor:
+        return SparkReadCursor(self._connection.cursor())
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        """Whether `schema.table` is in the metastore."""
+        with self.cursor() as cursor:
+            databases = {str(row[0]).lower() for row in cursor.execute("show databases")
+                         .fetchall()}
+            if schema.lower() not in databases:
+                return False
+            rows = cursor.execute(f"show tables in {spark_ident(schema)}").fetchall()
+        return table.lower() in {str(row[1]).lower() for row in rows}
+
+
+_PLACEHOLDER = re.compile(r"%s")
+
+
+class SparkReadCursor:
+    """A PyHive cursor behind the psycopg calls of SparkReadConnection."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __enter__(self) -> SparkReadCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> SparkReadCursor:
+        values = iter([spark_literal(value) for value in params])
+        bound = _PLACEHOLDER.sub(lambda _: next(values), sql) if params else sql
+        try:
+            self._cursor.execute(bound)
+        except Exception as exc:  # PyHive raises the server's error with its stack
+            raise SparkLoadError(f"Spark could not read: {server_error(exc)}") from None
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        kinds = [column[1] for column in self._cursor.description or ()]
+        return [
+            tuple(_typed(value, kind) for value, kind in zip(row, kinds, strict=True))
+            for row in self._cursor.fetchall()
+        ]
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+
+def _typed(value: Any, kind: str) -> Any:
+    """A value PyHive returned, typed as psycopg returns the column's type."""
+    if value is None:
+        return None
+    if kind == "DATE_TYPE" and isinstance(value, str):
+        return date.fromisoformat(value)
+    if kind == "DECIMAL_TYPE" and not isinstance(value, Decimal):
+        return Decimal(str(value))
+    return value
+
+
+def spark_literal(value: Any) -> str:
+    """`value` as a Spark SQL literal: text with its backslashes and quotes
+    escaped (Spark reads a backslash in a literal as an escape), dates and
+    timestamps typed, instants in UTC."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return repr(value) if not isinstance(value, Decimal) else str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return f"timestamp '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"date '{value.isoformat()}'"
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+def connect_spark_read() -> SparkReadConnection:
+    """A connection for reading the marts on Spark (see SparkReadConnection)."""
+    return SparkReadConnection(connect_spark())
+
+
 def spark_ident(name: str) -> str:
     """A Spark SQL identifier, quoted."""
     return "`" + name.replace("`", "``") + "`"
@@ -75,16 +183,8 @@ def spark_ident(name: str) -> str:
 
 def raw_table_exists_spark(raw_schema: str = "raw", raw_table: str = "conversation_events") -> bool:
     """Whether `<raw_schema>.<raw_table>` is in the metastore."""
-    connection = connect_spark()
-    try:
-        cursor = connection.cursor()
-        cursor.execute("show databases")
-        if raw_schema.lower() not in {str(row[0]).lower() for row in cursor.fetchall()}:
-            return False
-        cursor.execute(f"show tables in {spark_ident(raw_schema)}")
-        return raw_table.lower() in {str(row[1]).lower() for row in cursor.fetchall()}
-    finally:
-        connection.close()
+    with closing(connect_spark_read()) as connection:
+        return connection.table_exists(raw_schema, raw_table)
 
 
 RAW_SPARK_COLUMNS = (

@@ -39,7 +39,7 @@ from conversation_analytics.presentation.marts import (
     connect_marts,
 )
 from conversation_analytics.presentation.report import Metrics
-from conversation_analytics.raw_table import Target, quote_ident
+from conversation_analytics.raw_table import Target
 from conversation_analytics.warehouse import dbt_runner
 from conversation_analytics.warehouse.loader import table_exists
 
@@ -392,8 +392,8 @@ class _DashboardReader(MartReader):
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             for conversation_id, model in self.rows(
-                f"select conversation_id, model from {quote_ident(semantic)}."
-                f"{quote_ident('fct_conversation_models')} where conversation_id in "
+                f"select conversation_id, model from "
+                f"{self.table('fct_conversation_models', semantic)} where conversation_id in "
                 f"({', '.join('?' for _ in chunk)}) order by conversation_id, model",
                 chunk,
             ):
