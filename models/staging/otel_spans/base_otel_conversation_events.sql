@@ -90,16 +90,21 @@ turns_numbered as (
 
 ),
 
-model_calls_summed_by_parent as (
+model_calls_ranked_by_parent as (
 
-    -- The model calls made directly inside a span: their tokens, and the
-    -- model of the first, for a turn span that does not carry its own.
+    -- The model calls made directly inside a span, the last to start
+    -- first: that call gave the answer (as a Langfuse trace's last
+    -- generation does).
     select
         trace_id,
         parent_span_id,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens,
-        min(coalesce(response_model, request_model)) as model
+        input_tokens,
+        output_tokens,
+        coalesce(response_model, request_model) as model,
+        row_number() over (
+            partition by trace_id, parent_span_id
+            order by started_at desc nulls last, ended_at desc nulls last, span_id
+        ) as recency_rank
     from spans_deduplicated
     where
         operation_name in (
@@ -108,6 +113,20 @@ model_calls_summed_by_parent as (
             {%- endfor %}
         )
         and parent_span_id is not null
+
+),
+
+model_calls_summed_by_parent as (
+
+    -- Their tokens summed, and the model of the last one, for a turn span
+    -- that does not carry its own.
+    select
+        trace_id,
+        parent_span_id,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        max(case when recency_rank = 1 then model end) as model
+    from model_calls_ranked_by_parent
     group by trace_id, parent_span_id
 
 ),
