@@ -120,8 +120,14 @@ class SparkReadCursor:
         return self._cursor.description
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> SparkReadCursor:
-        values = iter([spark_literal(value) for value in params])
-        bound = _PLACEHOLDER.sub(lambda _: next(values), sql) if params else sql
+        pieces = _PLACEHOLDER.split(sql)
+        if len(pieces) - 1 != len(params):
+            raise ValueError(
+                f"the query has {len(pieces) - 1} placeholders and {len(params)} values"
+            )
+        literals = [spark_literal(value) for value in params]
+        bound = "".join(piece + (literals[i] if i < len(literals) else "")
+                        for i, piece in enumerate(pieces))
         try:
             self._cursor.execute(bound)
         except Exception as exc:  # PyHive raises the server's error with its stack
