@@ -125,9 +125,8 @@ class SparkReadCursor:
             raise ValueError(
                 f"the query has {len(pieces) - 1} placeholders and {len(params)} values"
             )
-        literals = [spark_literal(value) for value in params]
-        bound = "".join(piece + (literals[i] if i < len(literals) else "")
-                        for i, piece in enumerate(pieces))
+        literals = [*(spark_literal(value) for value in params), ""]
+        bound = "".join(piece + literal for piece, literal in zip(pieces, literals, strict=True))
         try:
             self._cursor.execute(bound)
         except Exception as exc:  # PyHive raises the server's error with its stack
@@ -152,8 +151,6 @@ def _typed(value: Any, kind: str) -> Any:
         return None
     if kind == "DATE_TYPE" and isinstance(value, str):
         return date.fromisoformat(value)
-    if kind == "DECIMAL_TYPE" and not isinstance(value, Decimal):
-        return Decimal(str(value))
     return value
 
 
@@ -166,7 +163,7 @@ def spark_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | Decimal):
-        return repr(value) if not isinstance(value, Decimal) else str(value)
+        return str(value)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
