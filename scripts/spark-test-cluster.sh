@@ -16,6 +16,9 @@ set -euo pipefail
 PYTHON=${PYTHON:-python3}
 WORKER_CORES=${CA_SPARK_WORKER_CORES:-2}
 WORKER_MEMORY=${CA_SPARK_WORKER_MEMORY:-4g}
+# The Thrift Server is the driver: it plans every query of a run, and the
+# plans of the trace mappings' models outgrow Spark's default 1g heap.
+DRIVER_MEMORY=${CA_SPARK_DRIVER_MEMORY:-2g}
 START_TIMEOUT=${CA_SPARK_START_TIMEOUT:-180}
 
 say() { printf '%s\n' "$*" >&2; }
@@ -126,6 +129,7 @@ start_cluster() {
         --conf spark.driver.host=127.0.0.1 \
         --conf spark.driver.bindAddress=127.0.0.1 \
         --conf spark.ui.enabled=false \
+        --driver-memory "$DRIVER_MEMORY" \
         --conf spark.executor.memory=2g \
         --conf spark.sql.shuffle.partitions=4 \
         --conf "spark.sql.warehouse.dir=$dir/warehouse" \

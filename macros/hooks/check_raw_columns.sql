@@ -15,10 +15,9 @@
         ) }}
         {%- if var('otel_spans_enabled', false) | string | lower == 'true' -%}
             {{ conversation_analytics.check_table_columns(
-                api.Relation.create(
-                    database=target.database,
-                    schema=var('otel_spans_schema', none) or var('raw_schema', 'raw'),
-                    identifier=var('otel_spans_table', 'otel_spans'),
+                conversation_analytics.raw_relation(
+                    var('otel_spans_schema', none) or var('raw_schema', 'raw'),
+                    var('otel_spans_table', 'otel_spans'),
                 ),
                 conversation_analytics.span_columns(),
                 'of the span table (docs/opentelemetry.md): add it, null where unknown, '
@@ -28,10 +27,8 @@
         {%- if var('langfuse_enabled', false) | string | lower == 'true' -%}
             {%- for table, columns in conversation_analytics.langfuse_columns().items() -%}
                 {{ conversation_analytics.check_table_columns(
-                    api.Relation.create(
-                        database=target.database,
-                        schema=var('langfuse_schema', none) or var('raw_schema', 'raw'),
-                        identifier=table,
+                    conversation_analytics.raw_relation(
+                        var('langfuse_schema', none) or var('raw_schema', 'raw'), table
                     ),
                     columns,
                     'of the Langfuse export (docs/langfuse.md): add it, null where unknown, '

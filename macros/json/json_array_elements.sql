@@ -28,3 +28,14 @@
             generate_subscripts({{ array }}, 1) as element_index
     ) as {{ alias }}
 {%- endmacro %}
+
+{#- Spark: a lateral view over the VARIANT array's elements (null, and no
+    rows, when the value is not an array), numbered from 1. -#}
+{% macro spark__json_array_elements(json_expr, alias) -%}
+    lateral view inline(transform(
+        try_variant_get({{ json_expr }}, '$', 'array<variant>'),
+        (array_element, array_position) -> named_struct(
+            'element', array_element, 'element_index', array_position + 1
+        )
+    )) {{ alias }} as element, element_index
+{%- endmacro %}

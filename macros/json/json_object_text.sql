@@ -24,3 +24,12 @@
         {%- endfor %}
     ) as varchar)
 {%- endmacro %}
+
+{#- Spark: to_json of a struct, keeping null fields as JSON null. -#}
+{% macro spark__json_object_text(pairs) -%}
+    to_json(named_struct(
+        {%- for key, expr in pairs %}
+        '{{ key }}', {{ expr }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    ), map('ignoreNullFields', 'false'))
+{%- endmacro %}

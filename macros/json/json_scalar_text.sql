@@ -3,8 +3,29 @@
     'number' or 'boolean'); null otherwise, so a value of the wrong type
     reads as null (docs/event-contract.md). -#}
 {% macro json_scalar_text(json_expr, json_type) -%}
+    {{ return(adapter.dispatch('json_scalar_text', 'conversation_analytics')(json_expr, json_type)) }}
+{%- endmacro %}
+
+{% macro default__json_scalar_text(json_expr, json_type) -%}
     case
         when {{ conversation_analytics.json_type_name(json_expr) }} = '{{ json_type }}'
+            then {{ conversation_analytics.json_unquote(json_expr) }}
+    end
+{%- endmacro %}
+
+{#- Spark: the same test on the VARIANT's type name, written for the one
+    type asked for, so a model reading many keys stays short enough for a
+    view's text in the metastore. -#}
+{% macro spark__json_scalar_text(json_expr, json_type) -%}
+    {%- set type_name = 'schema_of_variant(' ~ json_expr ~ ')' -%}
+    case
+        {%- if json_type == 'number' %}
+        when
+            {{ type_name }} in ('TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE')
+            or {{ type_name }} like 'DECIMAL%'
+        {%- else %}
+        when {{ type_name }} = '{{ json_type | upper }}'
+        {%- endif %}
             then {{ conversation_analytics.json_unquote(json_expr) }}
     end
 {%- endmacro %}

@@ -179,6 +179,11 @@ def read_spark(schema: str, raw_schema: str) -> Snapshot:
 BUILD_ARGS = ["build"]
 
 
+AlsoLoad = Callable[[str, str, list[str]], None]
+"""Loads more raw tables: (target, raw schema, the command line's options
+naming the database)."""
+
+
 def _dbt_vars(raw_schema: str, vars: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"raw_schema": raw_schema, **(vars or {})}
 
@@ -190,8 +195,11 @@ def build_duckdb(
     metadata_type: str = "json",
     timestamp_type: str = "timestamptz",
     vars: Mapping[str, Any] | None = None,
+    also_load: AlsoLoad | None = None,
 ) -> Snapshot:
-    """Load `events` into a new DuckDB file, `dbt build`, read the result."""
+    """Load `events` into a new DuckDB file, `dbt build`, read the result.
+    `also_load(target, raw_schema, where)` loads more raw tables before
+    the build (`where`: the command line's options naming the database)."""
     loader.load_events(
         events,
         "duckdb",
@@ -200,6 +208,8 @@ def build_duckdb(
         metadata_type=metadata_type,  # type: ignore[arg-type]
         timestamp_type=timestamp_type,  # type: ignore[arg-type]
     )
+    if also_load is not None:
+        also_load("duckdb", "raw", ["--duckdb-path", str(path)])
     dbt_runner.run_dbt(BUILD_ARGS, target="duckdb", duckdb_file=path, vars=_dbt_vars("raw", vars))
     return read_duckdb(path)
 
@@ -238,11 +248,15 @@ def build_spark(
     schema: str,
     vars: Mapping[str, Any] | None = None,
     args: Sequence[str] = BUILD_ARGS,
+    also_load: AlsoLoad | None = None,
 ) -> Snapshot:
-    """Load `events` into `raw_<schema>.conversation_events` on Spark, run dbt
-    (`args`) into `<schema>_*`, read the result."""
+    """Load `events` into `raw_<schema>.conversation_events` on Spark (and
+    `also_load`, as build_duckdb), run dbt (`args`) into `<schema>_*`, read
+    the result."""
     raw_schema = f"raw_{schema}"
     loader.load_events(events, "spark", raw_schema=raw_schema, replace=True)
+    if also_load is not None:
+        also_load("spark", raw_schema, [])
     with dbt_runner.environment({"CA_SPARK_SCHEMA": schema}):
         dbt_runner.run_dbt(list(args), target="spark", vars=_dbt_vars(raw_schema, vars))
     return read_spark(schema, raw_schema)

@@ -1,8 +1,10 @@
 """Apache Spark builds the same marts as DuckDB from the same events.
 
 The messy stream of `mart_io` (simulated faults plus hand-made edge cases),
-with text metadata and a pinned as-of time, is loaded into Spark through the
-loader's Spark target and built with `dbt run` on the Spark Thrift Server of
+with text metadata and a pinned as-of time, and the scripted agent's
+conversations as OpenTelemetry spans and as a Langfuse export (both
+mappings enabled), are loaded into Spark through the loader's Spark target
+and built on the Spark Thrift Server of
 the CA_SPARK_* variables (the loopback cluster scripts/run-tests.sh starts),
 with `dbt build`: every model, seed, data test and unit test must pass on
 Spark, and every mart, the staged events and the quarantine must equal
@@ -25,7 +27,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import langfuse_agent
 import mart_io
+import otel_agent
 from conversation_analytics.cli import cli
 from conversation_analytics.presentation.dashboard import gather_dashboard
 from conversation_analytics.presentation.report import build_report
@@ -55,15 +59,83 @@ def spark_schema() -> Iterator[str]:
         connection.close()
 
 
+# Both trace mappings on, beside the event table.
+VARS = {
+    "as_of": mart_io.PINNED_AS_OF.isoformat(sep=" "),
+    "otel_spans_enabled": True,
+    "langfuse_enabled": True,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Traces:
+    """The scripted agent's conversations as OTLP JSON spans and as a
+    Langfuse export, and the conversation ids each played."""
+
+    spans: Path
+    langfuse: Path
+    played: dict[str, set[str]]
+
+
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory, spark_schema: str, dbt_scratch: Path):
-    duckdb_build = mart_io.build_case(CASE, tmp_path_factory.mktemp("spark"), None)
-    spark_snapshot = mart_io.build_spark(
-        duckdb_build.events,
-        schema=spark_schema,
-        vars={"as_of": mart_io.PINNED_AS_OF.isoformat(sep=" ")},
+def traces(tmp_path_factory: pytest.TempPathFactory) -> Traces:
+    """The spans' conversation ids get a prefix, so the two sources'
+    conversations stay apart."""
+    folder = tmp_path_factory.mktemp("traces")
+    spans = folder / "spans.json"
+    otel_played, _ = otel_agent.play(spans)
+    spans.write_text(spans.read_text().replace('"conv-', '"otel-conv-'))
+    langfuse_played, agent = langfuse_agent.play()
+    return Traces(spans, agent.write(folder / "langfuse"), {
+        "otel": {f"otel-{cid}" for cid in otel_played},
+        "langfuse": set(langfuse_played),
+    })
+
+
+@pytest.fixture(scope="module")
+def duckdb_build(
+    tmp_path_factory: pytest.TempPathFactory, traces: Traces, dbt_scratch: Path
+) -> tuple[Path, Snapshot]:
+    """DuckDB's build of the stream and the traces: its file and what it holds."""
+    path = tmp_path_factory.mktemp("spark") / "pair.duckdb"
+    events = mart_io.build_case(CASE, tmp_path_factory.mktemp("spark"), None).events
+    snapshot = mart_io.build_duckdb(
+        events, path, metadata_type=CASE.metadata_type, vars=VARS,
+        also_load=lambda *where: load_traces(traces, *where),
     )
-    return duckdb_build.snapshot, spark_snapshot
+    return path, snapshot
+
+
+def load_traces(traces: Traces, target: str, raw_schema: str, where: list[str]) -> None:
+    """Load the spans and the Langfuse export with the command line."""
+    for input_format, path in (("otlp-json", traces.spans), ("langfuse", traces.langfuse)):
+        result = CliRunner().invoke(cli, [
+            "load", "--format", input_format, str(path), "--target", target,
+            "--raw-schema", raw_schema, *where,
+        ])
+        assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def pair(
+    duckdb_build: tuple[Path, Snapshot], traces: Traces, spark_schema: str
+) -> tuple[Snapshot, Snapshot]:
+    events = mart_io.build_case(CASE, Path(), None).events
+    spark_snapshot = mart_io.build_spark(
+        events, schema=spark_schema, vars=VARS,
+        also_load=lambda *where: load_traces(traces, *where),
+    )
+    return duckdb_build[1], spark_snapshot
+
+
+@pytest.mark.parametrize("source", ["otel", "langfuse"])
+def test_trace_conversations_are_built_on_spark(
+    pair: tuple[Snapshot, Snapshot], traces: Traces, source: str
+) -> None:
+    """Each mapping gave Spark's build the conversations the agent played;
+    the equality of every mart and of the quarantine below covers the rest."""
+    spark_rows = pair[1]["fct_conversations"].rows
+    assert traces.played[source] <= {r["conversation_id"] for r in spark_rows}
 
 
 @pytest.mark.parametrize("mart", MART_GRAINS)
@@ -157,11 +229,9 @@ def differences(spark_value: Any, duckdb_value: Any, where: str = "") -> list[st
 
 
 @pytest.fixture(scope="module")
-def duckdb_file(pair: tuple[Snapshot, Snapshot], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The DuckDB file of the pair's DuckDB build (memoised: the same build)."""
-    path = mart_io.build_case(CASE, tmp_path_factory.mktemp("spark"), None).duckdb_path
-    assert path is not None
-    return path
+def duckdb_file(pair: tuple[Snapshot, Snapshot], duckdb_build: tuple[Path, Snapshot]) -> Path:
+    """The DuckDB file of the pair's DuckDB build."""
+    return duckdb_build[0]
 
 
 @pytest.mark.parametrize("days", [None, 7])

@@ -45,7 +45,7 @@ rows_quarantined as (
 
     select count(*) as row_count
     from {{ ref('conversation_events_rejected') }}
-    where rejection_reason like 'langfuse\_%' escape '\'
+    where {{ dbt.position("'langfuse_'", 'rejection_reason') }} = 1
 
 ),
 

@@ -27,7 +27,7 @@ spans_quarantined as (
 
     select count(*) as row_count
     from {{ ref('conversation_events_rejected') }}
-    where rejection_reason like 'span\_%' escape '\'
+    where {{ dbt.position("'span_'", 'rejection_reason') }} = 1
 
 ),
 

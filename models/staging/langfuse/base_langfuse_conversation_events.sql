@@ -4,6 +4,7 @@
     (docs/langfuse.md has the mapping). Event ids come from Langfuse's ids
     and the event's kind, so rows loaded twice give the same ids and
     staging deduplicates them. -#}
+{{ config(materialized=conversation_analytics.mapping_materialization()) }}
 {%- set raw_events = source('conversation_events', 'conversation_events') -%}
 {%- set metadata_type = (
     conversation_analytics.source_column_types(raw_events).get('metadata') or ''
@@ -476,8 +477,9 @@ metadata_parsed as (
         event_type,
         raw_event_type,
         metadata_text,
-        {{ conversation_analytics.metadata_text_as_json('metadata_text', metadata_type) }}
-            as metadata_json,
+        {{ conversation_analytics.json_column(
+            conversation_analytics.metadata_text_as_json('metadata_text', metadata_type)
+        ) }} as metadata_json,
         event_at,
         loaded_at,
         rejection_reason

@@ -3,6 +3,7 @@
     span the mapping rejects (docs/opentelemetry.md has the mapping).
     Event ids come from the span's trace and span ids and the event's kind,
     so spans loaded twice give the same ids and staging deduplicates them. -#}
+{{ config(materialized=conversation_analytics.mapping_materialization()) }}
 {%- set raw_events = source('conversation_events', 'conversation_events') -%}
 {%- set metadata_type = (
     conversation_analytics.source_column_types(raw_events).get('metadata') or ''
@@ -302,7 +303,9 @@ span_events_unnested as (
             event_keys,
         ) }} as span_event_fields
     from spans_in_context
-    {{ conversation_analytics.json_array_elements('spans_in_context.events_json', 'span_event') }}
+    {{ conversation_analytics.json_array_elements(
+        conversation_analytics.json_column_value('spans_in_context.events_json'), 'span_event'
+    ) }}
 
 ),
 
@@ -412,8 +415,9 @@ metadata_parsed as (
         event_type,
         raw_event_type,
         metadata_text,
-        {{ conversation_analytics.metadata_text_as_json('metadata_text', metadata_type) }}
-            as metadata_json,
+        {{ conversation_analytics.json_column(
+            conversation_analytics.metadata_text_as_json('metadata_text', metadata_type)
+        ) }} as metadata_json,
         event_at,
         loaded_at,
         rejection_reason

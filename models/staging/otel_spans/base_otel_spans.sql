@@ -109,7 +109,7 @@ attributes_read as (
         status_code,
         status_message,
         attributes_text,
-        events_json,
+        {{ conversation_analytics.json_column('events_json') }} as events_json,
         {{ text(attribute['gen_ai.conversation.id:string']) }} as conversation_id,
         lower({{ text(attribute['gen_ai.operation.name:string']) }}) as operation_name,
         coalesce(

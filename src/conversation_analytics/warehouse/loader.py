@@ -603,7 +603,21 @@ def _write_tables(
                     f"loading rows into PostgreSQL failed: {_first_line(exc)}"
                 ) from None
         return written
-    raise LoadError(f"unknown target {target!r}: use duckdb or postgres")
+    if target == "spark":
+        # Through a scratch DuckDB file and Parquet, as the events: JSON is
+        # kept as its text, timestamps as UTC instants.
+        def write(scratch: Path) -> int:
+            return _write_tables(tables, "duckdb", raw_schema, True, scratch, None)
+
+        try:
+            return spark.load_tables_spark(
+                write,
+                [(t.schema, t.name, t.schema, spark.spark_columns(t.columns)) for t in tables],
+                replace=replace, create_raw_table=raw_schema,
+            )
+        except spark.SparkLoadError as exc:
+            raise LoadError(str(exc).replace("loading into", "loading rows into", 1)) from None
+    raise LoadError(f"unknown target {target!r}: use duckdb, postgres or spark")
 
 
 def load_langfuse(

@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -214,46 +214,84 @@ def staging_folder(parent: str | os.PathLike[str] | None = None) -> Path:
     return Path(tempfile.mkdtemp(prefix="ca-spark-load-", dir=where))
 
 
+SparkColumns = Sequence[tuple[str, str]]
+"""A Spark table's columns: (name, Spark type) pairs, `string` or `timestamp`."""
+
+
+def spark_columns(kinds: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The Spark columns of a raw table whose columns are `text`,
+    `timestamp` or `json` (the loader's kinds), and its ingestion time: JSON
+    is kept as its text, timestamps as UTC instants."""
+    spark_type = {"text": "string", "json": "string", "timestamp": "timestamp"}
+    return (
+        *((name, spark_type[kind]) for name, kind in kinds.items()),
+        (INGESTION_COLUMN, "timestamp"),
+    )
+
+
 def write_parquet(
-    connection: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, part: str = "part-0"
+    connection: duckdb.DuckDBPyConnection,
+    select_sql: str,
+    folder: Path,
+    part: str = "part-0",
+    columns: SparkColumns = RAW_SPARK_COLUMNS,
 ) -> tuple[Path, int]:
-    """COPY `select_sql` (the raw columns and `loaded_at`, in any DuckDB
-    types) to `<folder>/<part>.parquet` in the Spark table's types: text,
-    and timestamps as UTC instants. Returns the file and its rows."""
+    """COPY `select_sql` (rows with `columns`, in any DuckDB types) to
+    `<folder>/<part>.parquet` in the Spark table's types: text, and
+    timestamps as UTC instants. Returns the file and its rows."""
     cast = {"string": "varchar", "timestamp": "timestamptz"}
-    columns = ", ".join(
+    selected = ", ".join(
         f"cast({quote_ident(name)} as {cast[kind]}) as {quote_ident(name)}"
-        for name, kind in RAW_SPARK_COLUMNS
+        for name, kind in columns
     )
     path = folder / f"{part}.parquet"
     literal = "'" + str(path).replace("'", "''") + "'"
     connection.execute("set TimeZone = 'UTC'")
     connection.execute(
-        f"copy (select {columns} from ({select_sql}) as rows_to_write) to {literal} "
+        f"copy (select {selected} from ({select_sql}) as rows_to_write) to {literal} "
         "(format parquet)"
     )
     row = connection.execute(f"select count(*) from read_parquet({literal})").fetchone()
     return path, int(row[0]) if row else 0
 
 
+def create_table_spark(
+    cursor: Any,
+    schema: str,
+    table: str = "conversation_events",
+    columns: SparkColumns = RAW_SPARK_COLUMNS,
+    *,
+    replace: bool = False,
+) -> str:
+    """Create the database `schema` and the Parquet table `<schema>.<table>`
+    with `columns` if missing (`replace` drops the table first); returns
+    the table's quoted name."""
+    name = f"{spark_ident(schema)}.{spark_ident(table)}"
+    cursor.execute(f"create database if not exists {spark_ident(schema)}")
+    if replace:
+        cursor.execute(f"drop table if exists {name}")
+    definition = ", ".join(f"{spark_ident(column)} {kind}" for column, kind in columns)
+    cursor.execute(f"create table if not exists {name} ({definition}) using parquet")
+    return name
+
+
 def insert_parquet(
-    cursor: Any, path: Path | str, raw_schema: str = "raw", *, replace: bool = False
+    cursor: Any,
+    path: Path | str,
+    raw_schema: str = "raw",
+    *,
+    replace: bool = False,
+    table: str = "conversation_events",
+    columns: SparkColumns = RAW_SPARK_COLUMNS,
 ) -> None:
     """Append the rows of Parquet file(s) at `path` (a file or a folder the
-    Thrift Server can read, in RAW_SPARK_COLUMNS) to
-    `<raw_schema>.conversation_events`, creating the database and a Parquet
-    table first (`replace` drops the table before). One Spark job."""
-    table = f"{spark_ident(raw_schema)}.conversation_events"
-    cursor.execute(f"create database if not exists {spark_ident(raw_schema)}")
-    if replace:
-        cursor.execute(f"drop table if exists {table}")
-    definition = ", ".join(f"{spark_ident(name)} {kind}" for name, kind in RAW_SPARK_COLUMNS)
-    cursor.execute(f"create table if not exists {table} ({definition}) using parquet")
-    columns = ", ".join(
-        f"cast({spark_ident(name)} as {kind})" for name, kind in RAW_SPARK_COLUMNS
-    )
+    Thrift Server can read, with `columns`) to `<raw_schema>.<table>`,
+    creating the database and a Parquet table first (`replace` drops the
+    table before). One Spark job."""
+    name = create_table_spark(cursor, raw_schema, table, columns, replace=replace)
+    selected = ", ".join(f"cast({spark_ident(column)} as {kind})" for column, kind in columns)
     cursor.execute(
-        f"insert into {table} select {columns} from parquet.{spark_ident(str(path))}"
+        f"insert into {name} select {selected} from parquet.{spark_ident(str(path))}"
     )
 
 
@@ -272,24 +310,58 @@ def load_events_spark(
     metadata is JSON text and `loaded_at` the time of the load."""
     from conversation_analytics.warehouse import loader
 
-    folder = staging_folder(staging_dir)
-    written = 0
-    try:
-        scratch = folder / "events.duckdb"
-        loader.load_events(
+    def write(scratch: Path) -> int:
+        return loader.load_events(
             events, "duckdb", duckdb_path=scratch, raw_schema="raw", replace=True,
             metadata_type="text",
         )
+
+    return load_tables_spark(
+        write, [("raw", "conversation_events", raw_schema, RAW_SPARK_COLUMNS)],
+        replace=replace, staging_dir=staging_dir,
+    )
+
+
+def load_tables_spark(
+    write: Callable[[Path], int],
+    tables: Sequence[tuple[str, str, str, SparkColumns]],
+    *,
+    replace: bool = False,
+    staging_dir: str | os.PathLike[str] | None = None,
+    create_raw_table: str | None = None,
+) -> int:
+    """Copy raw tables to Spark through a scratch DuckDB file: `write(path)`
+    fills the file and returns how many rows it wrote; then each of `tables`,
+    (schema in the file, table, schema on Spark, its Spark columns), goes to
+    a Parquet file and by one `insert ... select` into the Parquet table of
+    that name on Spark, created if missing (`replace` drops it first). The
+    staging folder is removed afterwards. `create_raw_table`, a schema,
+    creates the event table there if it is missing. Returns the rows
+    `write` wrote."""
+    from conversation_analytics.warehouse.loader import LoadError
+
+    folder = staging_folder(staging_dir)
+    try:
+        scratch = folder / "rows.duckdb"
+        written = write(scratch)
+        files = []
         with closing(duckdb.connect(str(scratch))) as connection:
-            path, written = write_parquet(
-                connection, f"select * from {qualified_name('raw')}", folder
-            )
+            for index, (scratch_schema, table, _, columns) in enumerate(tables):
+                path, _ = write_parquet(
+                    connection, f"select * from {qualified_name(scratch_schema, table)}",
+                    folder, f"part-{index}", columns,
+                )
+                files.append(path)
         connection = connect_spark()
         try:
-            insert_parquet(connection.cursor(), path, raw_schema, replace=replace)
+            cursor = connection.cursor()
+            if create_raw_table is not None:
+                create_table_spark(cursor, create_raw_table)
+            for (_, table, schema, columns), path in zip(tables, files, strict=True):
+                insert_parquet(cursor, path, schema, replace=replace, table=table, columns=columns)
         finally:
             connection.close()
-    except (SparkLoadError, loader.LoadError):
+    except (SparkLoadError, LoadError):
         raise
     except Exception as exc:
         raise SparkLoadError(f"loading into Spark failed: {_first_line(exc)}") from None
