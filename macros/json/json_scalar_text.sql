@@ -17,15 +17,10 @@
     type asked for, so a model reading many keys stays short enough for a
     view's text in the metastore. -#}
 {% macro spark__json_scalar_text(json_expr, json_type) -%}
-    {%- set type_name = 'schema_of_variant(' ~ json_expr ~ ')' -%}
     case
-        {%- if json_type == 'number' %}
-        when
-            {{ type_name }} in ('TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE')
-            or {{ type_name }} like 'DECIMAL%'
-        {%- else %}
-        when {{ type_name }} = '{{ json_type | upper }}'
-        {%- endif %}
+        when {{ conversation_analytics.spark_variant_is(
+            'schema_of_variant(' ~ json_expr ~ ')', json_type
+        ) }}
             then {{ conversation_analytics.json_unquote(json_expr) }}
     end
 {%- endmacro %}

@@ -25,17 +25,13 @@
     end
 {%- endmacro %}
 
+{#- Spark: the common name of the type schema_of_variant gives. -#}
 {% macro spark__json_type_name(json_expr) -%}
+    {%- set type_name = 'schema_of_variant(' ~ json_expr ~ ')' -%}
     case
         when {{ json_expr }} is null then null
-        when schema_of_variant({{ json_expr }}) like 'OBJECT%' then 'object'
-        when schema_of_variant({{ json_expr }}) like 'ARRAY%' then 'array'
-        when schema_of_variant({{ json_expr }}) = 'STRING' then 'string'
-        when schema_of_variant({{ json_expr }}) = 'BOOLEAN' then 'boolean'
-        when schema_of_variant({{ json_expr }}) = 'VOID' then 'null'
-        when
-            schema_of_variant({{ json_expr }}) in ('TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE')
-            or schema_of_variant({{ json_expr }}) like 'DECIMAL%'
-            then 'number'
+        {%- for json_type in ['object', 'array', 'string', 'boolean', 'null', 'number'] %}
+        when {{ conversation_analytics.spark_variant_is(type_name, json_type) }} then '{{ json_type }}'
+        {%- endfor %}
     end
 {%- endmacro %}

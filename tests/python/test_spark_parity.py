@@ -31,14 +31,16 @@ import langfuse_agent
 import mart_io
 import otel_agent
 from conversation_analytics.cli import cli
+from conversation_analytics.contract import EventRecord
 from conversation_analytics.presentation.dashboard import gather_dashboard
 from conversation_analytics.presentation.report import build_report
 from conversation_analytics.warehouse import dbt_runner
-from mart_io import MART_GRAINS, BuildCase, Snapshot
+from mart_io import MART_GRAINS, Snapshot
 
 pytestmark = pytest.mark.spark
 
-CASE = BuildCase("duckdb", "text", True)
+# Spark's raw table holds metadata as JSON text: DuckDB's build reads text too.
+METADATA_TYPE = "text"
 LAYERS = ("staging", "intermediate", "marts", "semantic", "reference", "test_failures")
 
 
@@ -93,14 +95,26 @@ def traces(tmp_path_factory: pytest.TempPathFactory) -> Traces:
 
 
 @pytest.fixture(scope="module")
+def stream() -> list[EventRecord]:
+    """The messy stream, as both builds load it."""
+    events, _ = mart_io.messy_events(
+        mart_io.STREAM_CONVERSATIONS, mart_io.STREAM_SEED,
+        as_of=mart_io.PINNED_AS_OF, metadata_type=METADATA_TYPE,
+    )
+    return events
+
+
+@pytest.fixture(scope="module")
 def duckdb_build(
-    tmp_path_factory: pytest.TempPathFactory, traces: Traces, dbt_scratch: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    stream: list[EventRecord],
+    traces: Traces,
+    dbt_scratch: Path,
 ) -> tuple[Path, Snapshot]:
     """DuckDB's build of the stream and the traces: its file and what it holds."""
     path = tmp_path_factory.mktemp("spark") / "pair.duckdb"
-    events = mart_io.build_case(CASE, tmp_path_factory.mktemp("spark"), None).events
     snapshot = mart_io.build_duckdb(
-        events, path, metadata_type=CASE.metadata_type, vars=VARS,
+        stream, path, metadata_type=METADATA_TYPE, vars=VARS,
         also_load=lambda *where: load_traces(traces, *where),
     )
     return path, snapshot
@@ -118,11 +132,13 @@ def load_traces(traces: Traces, target: str, raw_schema: str, where: list[str]) 
 
 @pytest.fixture(scope="module")
 def pair(
-    duckdb_build: tuple[Path, Snapshot], traces: Traces, spark_schema: str
+    duckdb_build: tuple[Path, Snapshot],
+    stream: list[EventRecord],
+    traces: Traces,
+    spark_schema: str,
 ) -> tuple[Snapshot, Snapshot]:
-    events = mart_io.build_case(CASE, Path(), None).events
     spark_snapshot = mart_io.build_spark(
-        events, schema=spark_schema, vars=VARS,
+        stream, schema=spark_schema, vars=VARS,
         also_load=lambda *where: load_traces(traces, *where),
     )
     return duckdb_build[1], spark_snapshot
