@@ -143,6 +143,24 @@ def require_spark() -> None:
         unavailable(str(exc))
 
 
+# The schemas a dbt build on Spark writes, after its prefix (`<schema>_<layer>`).
+SPARK_LAYERS = ("staging", "intermediate", "marts", "semantic", "reference", "test_failures")
+
+
+def drop_spark_schemas(schema: str) -> None:
+    """Drop `raw_<schema>` and every `<schema>_<layer>` database a build
+    wrote on the Spark Thrift Server of the CA_SPARK_* variables."""
+    from conversation_analytics.warehouse import spark
+
+    connection = spark.connect_spark()
+    try:
+        cursor = connection.cursor()
+        for database in (f"raw_{schema}", *(f"{schema}_{layer}" for layer in SPARK_LAYERS)):
+            cursor.execute(f"drop database if exists `{database}` cascade")
+    finally:
+        connection.close()
+
+
 def read_spark(schema: str, raw_schema: str) -> Snapshot:
     """Every mart and staging relation built into `<schema>_<layer>` on the
     Spark Thrift Server of the CA_SPARK_* variables."""

@@ -41,24 +41,15 @@ pytestmark = pytest.mark.spark
 
 # Spark's raw table holds metadata as JSON text: DuckDB's build reads text too.
 METADATA_TYPE = "text"
-LAYERS = ("staging", "intermediate", "marts", "semantic", "reference", "test_failures")
 
 
 @pytest.fixture(scope="module")
 def spark_schema() -> Iterator[str]:
     """A fresh schema name on the cluster; its databases are dropped afterwards."""
     mart_io.require_spark()
-    from conversation_analytics.warehouse import spark
-
     schema = f"ca_spark_{uuid.uuid4().hex[:8]}"
     yield schema
-    connection = spark.connect_spark()
-    try:
-        cursor = connection.cursor()
-        for database in (f"raw_{schema}", *(f"{schema}_{layer}" for layer in LAYERS)):
-            cursor.execute(f"drop database if exists `{database}` cascade")
-    finally:
-        connection.close()
+    mart_io.drop_spark_schemas(schema)
 
 
 # Both trace mappings on, beside the event table.

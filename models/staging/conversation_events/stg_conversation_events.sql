@@ -54,10 +54,9 @@
 {#- Under raw retention (var raw_retention_days) this table is the record
     of the events whose raw rows are gone: never rebuilt from raw, neither
     by --full-refresh nor by a changed definition var (should_full_refresh). -#}
+{#- On Spark, partitioned by staged_batch (staging_incremental_config). -#}
 {{ config(
-    materialized=conversation_analytics.incremental_materialization(),
     unique_key='event_id',
-    incremental_strategy='delete+insert',
     on_schema_change='fail',
     full_refresh=false if var('raw_retention_days', none) is not none else none,
     meta={'has_metadata_key_columns': true},
@@ -66,6 +65,7 @@
         {'columns': ['conversation_id']},
         {'columns': ['staged_batch']},
     ] if target.type == 'postgres' else [],
+    **conversation_analytics.staging_incremental_config()
 ) }}
 
 with
