@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -167,24 +167,14 @@ def read_spark(schema: str, raw_schema: str) -> Snapshot:
     from conversation_analytics.warehouse import spark
 
     tables = {}
-    connection = spark.connect_spark()
-    try:
-        cursor = connection.cursor()
+    # Typed as psycopg types them (PyHive returns dates as text).
+    with closing(spark.connect_spark_read()) as connection, connection.cursor() as cursor:
         for name in (*MART_GRAINS, *STAGING_RELATIONS):
             layer = "marts" if name in MART_GRAINS else "staging"
             cursor.execute(f"select * from `{schema}_{layer}`.`{name}`")
-            table = _table(cursor)
-            # PyHive returns dates as text: typed as DuckDB's driver types them.
-            dates = {d[0] for d in cursor.description if d[1] == "DATE_TYPE"}
-            for row in table.rows:
-                for column in dates:
-                    if row[column] is not None:
-                        row[column] = date.fromisoformat(row[column])
-            tables[name] = table
+            tables[name] = _table(cursor)
         cursor.execute(f"select count(*) from `{raw_schema}`.conversation_events")
-        (raw_rows,) = cursor.fetchone()
-    finally:
-        connection.close()
+        (raw_rows,) = cursor.fetchone() or (0,)
     return Snapshot("spark", tables, raw_rows)
 
 
