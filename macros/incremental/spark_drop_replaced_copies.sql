@@ -6,7 +6,10 @@
     partition overwrite), and a batch left with nothing is dropped, since
     an overwrite that writes no row leaves its partition as it was. Runs
     the statements itself and renders a no-op; nothing to do after a full
-    build, whose one batch replaces nothing. -#}
+    build, whose one batch replaces nothing. Only the newest batch is
+    looked at: should this hook fail after its batch was written, later
+    runs do not revisit that batch, the `unique` test on event_id fails,
+    and a full refresh of staging repairs it. -#}
 {% macro spark_drop_replaced_copies() -%}
     {%- if execute -%}
         {%- set newest = run_query(

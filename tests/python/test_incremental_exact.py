@@ -143,6 +143,8 @@ class Build:
     def load(
         self, events: Sequence[EventRecord], *, replace_table: bool, ingestion_column: bool
     ) -> None:
+        # The loader's Spark tables always have the ingestion-time column.
+        assert ingestion_column or self.target != "spark"
         loader.load_events(
             events,
             self.target,  # type: ignore[arg-type]
@@ -152,8 +154,6 @@ class Build:
             conninfo=str(self.where) if self.target == "postgres" else None,
             ingestion_column=ingestion_column,
         )
-        # The loader's Spark tables always have the ingestion-time column.
-        assert ingestion_column or self.target != "spark"
 
     @contextmanager
     def _environment(self) -> Iterator[None]:
