@@ -8,7 +8,7 @@
 #   scripts/spark-test-cluster.sh stop "$CA_SPARK_TEST_DIR"   # and removes its folder
 #
 # Every process binds to 127.0.0.1 only. Needs PySpark (its bin/spark-class
-# and jars) importable by $PYTHON (default: python3) and Java 17 (JAVA_HOME,
+# and jars) importable by $PYTHON (default: python3) and a Java 17 JDK (JAVA_HOME,
 # else Debian's java-17-openjdk). A failure to start prints why, with the
 # tail of the process's log, and exits 1; nothing is left running.
 set -euo pipefail
@@ -91,7 +91,9 @@ start_cluster() {
         done
     fi
     [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] \
-        || { say "spark-test-cluster: no Java 17 (set JAVA_HOME, or apt-get install openjdk-17-jre-headless)"; exit 1; }
+        || { say "spark-test-cluster: no Java 17 JDK (set JAVA_HOME, or apt-get install openjdk-17-jdk-headless)"; exit 1; }
+    [ -x "$JAVA_HOME/bin/javac" ] && [ -x "$JAVA_HOME/bin/jar" ] \
+        || { say "spark-test-cluster: $JAVA_HOME has no javac (apt-get install openjdk-17-jdk-headless): it compiles the Hive LLAP stand-in"; exit 1; }
     export JAVA_HOME SPARK_HOME=$spark_home
     # Loopback only: without this the worker registers on the machine's other interface.
     export SPARK_LOCAL_IP=127.0.0.1 SPARK_MASTER_HOST=127.0.0.1 SPARK_NO_DAEMONIZE=1
@@ -102,6 +104,16 @@ start_cluster() {
     dir=$(mktemp -d "${TMPDIR:-/tmp}/ca-spark.XXXXXX")
     mkdir -p "$dir/work" "$dir/warehouse" "$dir/logs"
     export SPARK_LOG_DIR=$dir/logs SPARK_WORKER_DIR=$dir/work
+    # PySpark 4's jars lack hive-llap-common, which Hive's function registry
+    # needs: without it a Thrift Server fails to close some sessions and then
+    # hangs (SPARK-51041). A two-interface stand-in, compiled here, fills it.
+    local shim_source shim_jar
+    shim_source=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/spark-hive-llap-shim
+    shim_jar=$dir/hive-llap-shim.jar
+    "$JAVA_HOME/bin/javac" -d "$dir/shim-classes" \
+        "$shim_source/org/apache/hadoop/hive/llap/security/LlapSigner.java" >"$dir/logs/shim.log" 2>&1 \
+        && "$JAVA_HOME/bin/jar" cf "$shim_jar" -C "$dir/shim-classes" . >>"$dir/logs/shim.log" 2>&1 \
+        || fail "$dir" "$dir/logs/shim.log" "could not compile the Hive LLAP stand-in"
     local master_port master_ui worker_port worker_ui thrift_port
     master_port=$(free_port); master_ui=$(free_port)
     worker_port=$(free_port); worker_ui=$(free_port)
@@ -130,6 +142,8 @@ start_cluster() {
         --conf spark.driver.bindAddress=127.0.0.1 \
         --conf spark.ui.enabled=false \
         --driver-memory "$DRIVER_MEMORY" \
+        --driver-class-path "$shim_jar" \
+        --conf "spark.executor.extraClassPath=$shim_jar" \
         --conf spark.executor.memory=2g \
         --conf spark.sql.shuffle.partitions=4 \
         --conf "spark.sql.warehouse.dir=$dir/warehouse" \
