@@ -1,9 +1,8 @@
 {#- The incremental pattern of the marts keyed by a period of the
     conversations' start (a day, a week), in one call after the model's
-    final `select * from <last cte>`. It configures the model: incremental,
-    keyed by `period_column`, with the pre-hook delete_touched_periods(),
-    which on an incremental run empties the periods to rebuild before the
-    model writes them again. And it renders, on an incremental run only, the
+    final `select * from <last cte>`. It configures the model
+    (touched_periods_config: on an incremental run, a pre-hook empties the
+    periods to rebuild before the model writes them again). And it renders, on an incremental run only, the
     `where` clause that keeps those periods, the ones the macro named
     `periods_macro` selects (see touched_periods); nothing on a full build.
     The model computes every period as a full build would and keeps the
@@ -13,8 +12,8 @@
     whose periods are rebuilt too (a day with a conversation in progress,
     a week not complete): the as-of time changes them without any new
     event. They are not emptied by the pre-hook, which runs before the
-    model's query reads them; delete+insert by the period replaces them,
-    and a period stays open only while it still has rows. -#}
+    model's query reads them; the write by the period replaces them, and a
+    period stays open only while it still has rows. -#}
 {% macro incremental_by_touched_periods(period_column, periods_macro, open_condition=none) -%}
     {#- The periods come from int_conversation_event_dates, which only an
         incremental run reads: registered as a dependency of the mart when
@@ -23,14 +22,7 @@
     {%- if not execute -%}
         {%- do ref('int_conversation_event_dates') -%}
     {%- endif -%}
-    {%- do config(
-        materialized=conversation_analytics.incremental_materialization(),
-        unique_key=period_column,
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        pre_hook="{{ conversation_analytics.delete_touched_periods('"
-            ~ period_column ~ "', '" ~ periods_macro ~ "') }}",
-    ) -%}
+    {%- do config(**conversation_analytics.touched_periods_config(period_column, periods_macro)) -%}
     {%- if is_incremental() -%}
         where {{ period_column }} in ({{ conversation_analytics.touched_periods(periods_macro) }})
         {%- if open_condition %}
@@ -41,4 +33,41 @@
             )
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- How a model set up by incremental_by_touched_periods writes an
+    incremental run, as config. On DuckDB and PostgreSQL: keyed by
+    `period_column` (delete+insert), with the pre-hook
+    delete_touched_periods, which deletes the touched periods' rows. On
+    Spark, whose plain Parquet tables have no DELETE: partitioned by
+    `period_column`, with the pre-hook spark_drop_touched_periods, which
+    drops the touched periods' partitions, and a run overwrites the
+    partitions of the periods it writes (insert_overwrite, dynamic
+    partitions). -#}
+{% macro touched_periods_config(period_column, periods_macro) -%}
+    {{ return(adapter.dispatch('touched_periods_config', 'conversation_analytics')(
+        period_column, periods_macro
+    )) }}
+{%- endmacro %}
+
+{% macro default__touched_periods_config(period_column, periods_macro) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'unique_key': period_column,
+        'incremental_strategy': 'delete+insert',
+        'on_schema_change': 'fail',
+        'pre_hook': "{{ conversation_analytics.delete_touched_periods('"
+            ~ period_column ~ "', '" ~ periods_macro ~ "') }}",
+    }) }}
+{%- endmacro %}
+
+{% macro spark__touched_periods_config(period_column, periods_macro) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'partition_by': [period_column],
+        'on_schema_change': 'fail',
+        'pre_hook': "{{ conversation_analytics.spark_drop_touched_periods('"
+            ~ period_column ~ "', '" ~ periods_macro ~ "') }}",
+    }) }}
 {%- endmacro %}

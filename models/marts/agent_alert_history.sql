@@ -1,13 +1,7 @@
 {#- A record, not a derivation: when each weekly alert first fired cannot
     be computed again from the events, so a full refresh leaves this table
     as it is (full_refresh=false). Drop it by hand to start the record over. -#}
-{{ config(
-    materialized=conversation_analytics.incremental_materialization(),
-    unique_key=['week_start', 'agent_id'],
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    full_refresh=false,
-) }}
+{{ config(**conversation_analytics.alert_history_incremental_config()) }}
 
 {%- set now = conversation_analytics.zoned_timestamp_to_utc(dbt.current_timestamp()) %}
 {#- The figures kept as they were when the alert first fired. -#}

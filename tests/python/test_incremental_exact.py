@@ -33,10 +33,17 @@ from conversation_analytics.contract import EventRecord
 from conversation_analytics.simulation.simulator import run_simulation
 from conversation_analytics.warehouse import dbt_runner, loader
 
-# What is compared: staging, the rollup and every mart.
+# The intermediate models keyed by conversation that read staging.
+ROLLUPS = (
+    "int_events_rolled_up_to_conversations",
+    "int_conversation_event_dates",
+    "int_agent_responses_rolled_up_to_conversation_models",
+    "int_tool_calls_rolled_up_to_conversations",
+)
+# What is compared: staging, the rollups and every mart.
 TABLES: dict[str, str] = {
     "stg_conversation_events": "staging",
-    "int_events_rolled_up_to_conversations": "intermediate",
+    **dict.fromkeys(ROLLUPS, "intermediate"),
     **dict.fromkeys(mart_io.MART_GRAINS, "marts"),
 }
 # Columns that record how a row was built (which run, which load), not what
@@ -313,11 +320,6 @@ def test_postgres_incremental_equals_full_refresh_in_any_arrival_order(
     assert_same_tables(build, full)
 
 
-# On Spark: staging, the quarantine and the tests on them (some read the
-# seeds). The models after staging are tables there, rebuilt whole by every
-# run: a whole build on the test cluster takes three minutes.
-SPARK_STAGING = ("--select", "+stg_conversation_events", "+conversation_events_rejected")
-
 
 @contextmanager
 def spark_builds(name: str) -> Iterator[tuple[Build, Build]]:
@@ -338,29 +340,41 @@ def test_spark_incremental_equals_full_refresh_in_any_arrival_order(
     stream: tuple[list[EventRecord], list[EventRecord]],
     dbt_scratch: Path,
 ) -> None:
-    """On Spark, staging is the incremental model (a partition per batch,
-    the copies a batch replaces taken out of older partitions); the models
-    after it are tables, rebuilt whole from it by every run, so staging is
-    what is built and compared here. After the random split come two more
-    loads: one new event alone, then an earlier copy of it. That second
-    batch's partition then holds nothing but a replaced row, and must be
-    dropped: an overwrite that writes no row leaves a partition as it was."""
+    """On Spark, tables are partitioned instead of deleted from: staging
+    and the rollups by batch (the rows a batch replaces taken out of older
+    partitions), fct_conversations by day and the period marts by period
+    (the partitions a run rebuilds dropped first). After the random split
+    come two more loads: one new event alone, then an earlier copy of it.
+    That second batch's partition of staging then holds nothing but a
+    replaced row, and must be dropped: an overwrite that writes no row
+    leaves a partition as it was. The rollup's conversation "alone" moves
+    from batch 4's partition to batch 5's."""
     base, late_copies = stream
     alone = EventRecord("alone", "u", "started", datetime(2026, 10, 20, 12, tzinfo=UTC),
                         {"agent_id": "a", "channel": "web"}, id="alone-1")
     earlier = replace(alone, timestamp=datetime(2026, 10, 20, 11, tzinfo=UTC))
     batches = [*random_split(base, late_copies, 3, seed=13), [alone], [earlier]]
     with spark_builds("exact") as (full, build):
-        full_refresh(full, [*base, *late_copies, alone, earlier], select=SPARK_STAGING)
+        full_refresh(full, [*base, *late_copies, alone, earlier])
         build.dbt("seed")
-        run_incrementally(build, batches, ingestion_column=True, select=SPARK_STAGING)
-        assert_same_tables(build, full, ["stg_conversation_events"])
+        run_incrementally(build, batches, ingestion_column=True)
+        assert_same_tables(build, full)
         from conversation_analytics.warehouse import spark
 
-        with closing(spark.connect_spark_read()) as connection, connection.cursor() as cursor:
-            cursor.execute(f"show partitions `{build.name}_staging`.stg_conversation_events")
-            partitions = sorted(row[0] for row in cursor.fetchall())
-        assert partitions == [f"staged_batch={batch}" for batch in (1, 2, 3, 5)]
+        def partitions(table: str) -> list[str]:
+            schema = f"{build.name}_{TABLES[table]}"
+            with closing(spark.connect_spark_read()) as connection, connection.cursor() as cursor:
+                cursor.execute(f"show partitions `{schema}`.`{table}`")
+                return sorted(row[0] for row in cursor.fetchall())
+
+        assert partitions("stg_conversation_events") == [
+            f"staged_batch={batch}" for batch in (1, 2, 3, 5)
+        ]
+        rolled_up = partitions("int_events_rolled_up_to_conversations")
+        assert rolled_up[0] == "staged_batch=1" and rolled_up[-1] == "staged_batch=5"
+        assert "staged_batch=4" not in rolled_up
+        # The days of the conversations are partitions of the fact table.
+        assert "started_date=2026-10-20" in partitions("fct_conversations")
 
 
 # --- the watermark is not the dbt host's clock ------------------------------------------

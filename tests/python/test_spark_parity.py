@@ -20,6 +20,7 @@ import math
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -279,3 +280,33 @@ def test_the_command_line_prints_from_spark_what_it_prints_from_duckdb(
     )
     assert FIRST_FIRED.sub("first fired", from_spark.output) == expected
     assert from_spark.output.strip()
+
+
+def test_the_alert_record_keeps_its_first_firing_on_spark(
+    pair: tuple[Snapshot, Snapshot], spark_schema: str
+) -> None:
+    """agent_alert_history is a record: a later run keeps when each alert
+    first fired and moves only when it last fired. (Last in this module: it
+    runs the model again.)"""
+    from conversation_analytics.warehouse import spark
+
+    def history() -> dict[tuple[Any, ...], tuple[Any, Any]]:
+        with closing(spark.connect_spark_read()) as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "select agent_id, week_start, first_fired_at, last_fired_at"
+                f" from `{spark_schema}_marts`.agent_alert_history"
+            )
+            return {(row[0], row[1]): (row[2], row[3]) for row in cursor.fetchall()}
+
+    before = history()
+    assert before, "the stream plants an alert"
+    with dbt_runner.environment({"CA_SPARK_SCHEMA": spark_schema}):
+        dbt_runner.run_dbt(
+            ["run", "--select", "agent_alert_history"], target="spark",
+            vars={"raw_schema": f"raw_{spark_schema}", **VARS},
+        )
+    after = history()
+    assert after.keys() == before.keys()
+    for key, (first_fired, last_fired) in after.items():
+        assert first_fired == before[key][0], key
+        assert last_fired > before[key][1], key
