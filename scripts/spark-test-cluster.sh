@@ -148,6 +148,7 @@ start_cluster() {
         --conf spark.sql.shuffle.partitions=4 \
         --conf "spark.sql.warehouse.dir=$dir/warehouse" \
         --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$dir" \
+        --conf spark.hadoop.hive.hmshandler.retry.attempts=1 \
         --hiveconf hive.server2.thrift.bind.host=127.0.0.1 \
         --hiveconf "hive.server2.thrift.port=$thrift_port" \
         spark-internal >"$dir/logs/thriftserver.log" 2>&1 &
