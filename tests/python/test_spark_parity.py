@@ -282,6 +282,31 @@ def test_the_command_line_prints_from_spark_what_it_prints_from_duckdb(
     assert from_spark.output.strip()
 
 
+def test_raw_retention_on_spark_stops_with_one_line_and_deletes_nothing(
+    pair: tuple[Snapshot, Snapshot], spark_schema: str, dbt_scratch: Path
+) -> None:
+    """Spark's Parquet tables have no DELETE: apply_raw_retention says so in
+    one line and leaves the raw table as it was (it failed on Spark's own
+    error about v2 tables before)."""
+    from conversation_analytics.warehouse import spark
+    from test_raw_retention import LogTail
+
+    def raw_rows() -> int:
+        with closing(spark.connect_spark_read()) as connection, connection.cursor() as cursor:
+            cursor.execute(f"select count(*) from `raw_{spark_schema}`.conversation_events")
+            return int(cursor.fetchone()[0])
+
+    before = raw_rows()
+    log = LogTail(dbt_scratch)
+    with dbt_runner.environment({"CA_SPARK_SCHEMA": spark_schema}):
+        outcome = dbt_runner.run_dbt(
+            ["run-operation", "apply_raw_retention"], target="spark", check=False,
+            vars={"raw_schema": f"raw_{spark_schema}", **VARS, "raw_retention_days": 0},
+        )
+    assert not outcome.success
+    assert "on Spark: its Parquet tables have no DELETE" in log.read()
+    assert raw_rows() == before == pair[1].raw_row_count
+
 def test_the_alert_record_keeps_its_first_firing_on_spark(
     pair: tuple[Snapshot, Snapshot], spark_schema: str
 ) -> None:
