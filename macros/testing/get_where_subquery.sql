@@ -31,7 +31,8 @@
     written by delete+insert on their key, which cannot duplicate across
     runs; the nightly selector tests every row.
 
-    - Staging and the rollups (staged_batch): the rows of the latest batch.
+    - Staging, the rollups, fct_conversations and fct_conversation_models
+      (staged_batch): the rows of the latest batch.
     - The typed raw rows and the quarantine (views over the raw table):
       the rows loaded within ingestion_lookback_minutes of the latest
       load, and every row without an ingestion time. -#}
@@ -47,6 +48,7 @@
         'int_agent_responses_rolled_up_to_conversation_models',
         'int_tool_calls_rolled_up_to_conversations',
         'fct_conversations',
+        'fct_conversation_models',
     ] -%}
         {{ return(
             'staged_batch = (select max(latest.staged_batch) from ' ~ relation ~ ' as latest)'

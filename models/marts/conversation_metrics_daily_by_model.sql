@@ -3,6 +3,18 @@ with
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
+    {% if is_incremental() -%}
+    -- Every row counts conversations of its own day, so an incremental run
+    -- reads only the days it rebuilds: the touched days and the days that
+    -- were provisional (the filter at the end keeps the same days).
+    where
+        started_date in ({{ conversation_analytics.touched_periods('touched_started_dates') }})
+        or started_date in (
+            select open_periods.started_date
+            from {{ this }} as open_periods
+            where open_periods.is_provisional
+        )
+    {%- endif %}
 
 ),
 
@@ -74,9 +86,16 @@ columns_kept as (
             {{ conversation_analytics.confidence_z() }}
             as {{ conversation_analytics.type_double() }}
         ) as confidence_z,
-        is_provisional
+        is_provisional,
+        {{ conversation_analytics.staged_watermark() }} as staged_batch
     from daily_model_metrics
 
 )
 
 select * from columns_kept
+-- Incremental: a run rebuilds the days on which a changed conversation has
+-- events, and the days that were provisional, whose open conversations may
+-- have timed out since.
+{{ conversation_analytics.incremental_by_touched_periods(
+    'started_date', 'touched_started_dates', open_condition='open_periods.is_provisional'
+) }}

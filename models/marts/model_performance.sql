@@ -9,6 +9,13 @@ responses_per_conversation as (
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
+    {% if is_incremental() -%}
+    -- Every row counts conversations of its own week, so an incremental run
+    -- reads only the weeks it rebuilds.
+    where
+        {{ conversation_analytics.week_start('started_at') }}
+        in ({{ conversation_analytics.touched_periods('touched_weeks') }})
+    {%- endif %}
 
 ),
 
@@ -69,9 +76,15 @@ rates_computed as (
         ) }} as avg_satisfaction_score,
         {{ conversation_analytics.round_half_away(
             'sum_latency_ms / nullif(timed_responses, 0)', 1
-        ) }} as avg_latency_ms
+        ) }} as avg_latency_ms,
+        {{ conversation_analytics.staged_watermark() }} as staged_batch
     from model_weeks
 
 )
 
 select * from rates_computed
+-- Incremental: a run rebuilds the weeks in which a changed conversation has
+-- events (and the week after each, which touched_weeks adds for the weekly
+-- comparisons of other marts). Every column comes from the conversations'
+-- events, so the as-of time alone changes no week.
+{{ conversation_analytics.incremental_by_touched_periods('week_start', 'touched_weeks') }}

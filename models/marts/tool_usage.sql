@@ -9,6 +9,11 @@ calls_per_conversation as (
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
+    {% if is_incremental() -%}
+    -- Every row counts conversations of its own day, so an incremental run
+    -- reads only the days it rebuilds.
+    where started_date in ({{ conversation_analytics.touched_periods('touched_started_dates') }})
+    {%- endif %}
 
 ),
 
@@ -53,9 +58,14 @@ rates_computed as (
         ) }} as completion_rate,
         {{ conversation_analytics.wilson_interval_columns(
             'completion_rate', 'completed_conversations_using_tool', 'conversations_using_tool'
-        ) }}
+        ) }},
+        {{ conversation_analytics.staged_watermark() }} as staged_batch
     from tool_days
 
 )
 
 select * from rates_computed
+-- Incremental: a run rebuilds the days on which a changed conversation has
+-- events. Every column comes from the conversations' events, so the as-of
+-- time alone changes no day.
+{{ conversation_analytics.incremental_by_touched_periods('started_date', 'touched_started_dates') }}

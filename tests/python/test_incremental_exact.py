@@ -45,6 +45,10 @@ TABLES: dict[str, str] = {
     "stg_conversation_events": "staging",
     **dict.fromkeys(ROLLUPS, "intermediate"),
     **dict.fromkeys(mart_io.MART_GRAINS, "marts"),
+    # The dashboard's daily mart by model, beside the marts of the contract.
+    "conversation_metrics_daily_by_model": "marts",
+    # The semantic layer's table at conversation x model grain.
+    "fct_conversation_models": "semantic",
 }
 # Columns that record how a row was built (which run, which load), not what
 # it says: a full refresh and an incremental history differ there by design.
