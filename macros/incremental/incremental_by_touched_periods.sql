@@ -24,13 +24,6 @@
     {%- endif -%}
     {%- do config(**conversation_analytics.touched_periods_config(period_column, periods_macro)) -%}
     {%- if is_incremental() -%}
-        where {{ period_column }} in ({{ conversation_analytics.touched_periods(periods_macro) }})
-        {%- if open_condition %}
-            or {{ period_column }} in (
-                select open_periods.{{ period_column }}
-                from {{ this }} as open_periods
-                where {{ open_condition }}
-            )
-        {%- endif -%}
+        where {{ conversation_analytics.periods_to_rebuild(period_column, periods_macro, open_condition) }}
     {%- endif -%}
 {%- endmacro %}

@@ -7,7 +7,7 @@ conversations as (
     -- Every row counts conversations of its own day, so an incremental run
     -- reads only the days it rebuilds (the filter at the end, after the
     -- join and the grouping, is one PostgreSQL does not push down).
-    where started_date in ({{ conversation_analytics.touched_periods('touched_started_dates') }})
+    where {{ conversation_analytics.periods_to_rebuild('started_date', 'touched_started_dates') }}
     {%- endif %}
 
 ),

@@ -7,13 +7,9 @@ conversations as (
     -- Every row counts conversations of its own day, so an incremental run
     -- reads only the days it rebuilds: the touched days and the days that
     -- were provisional (the filter at the end keeps the same days).
-    where
-        started_date in ({{ conversation_analytics.touched_periods('touched_started_dates') }})
-        or started_date in (
-            select open_periods.started_date
-            from {{ this }} as open_periods
-            where open_periods.is_provisional
-        )
+    where {{ conversation_analytics.periods_to_rebuild(
+        'started_date', 'touched_started_dates', open_condition='open_periods.is_provisional'
+    ) }}
     {%- endif %}
 
 ),

@@ -12,9 +12,10 @@ conversations as (
     {% if is_incremental() -%}
     -- Every row counts conversations of its own week, so an incremental run
     -- reads only the weeks it rebuilds.
-    where
-        {{ conversation_analytics.week_start('started_at') }}
-        in ({{ conversation_analytics.touched_periods('touched_weeks') }})
+    where {{ conversation_analytics.periods_to_rebuild(
+        'week_start', 'touched_weeks',
+        compared=conversation_analytics.week_start('started_at')
+    ) }}
     {%- endif %}
 
 ),

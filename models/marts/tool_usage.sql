@@ -12,7 +12,7 @@ conversations as (
     {% if is_incremental() -%}
     -- Every row counts conversations of its own day, so an incremental run
     -- reads only the days it rebuilds.
-    where started_date in ({{ conversation_analytics.touched_periods('touched_started_dates') }})
+    where {{ conversation_analytics.periods_to_rebuild('started_date', 'touched_started_dates') }}
     {%- endif %}
 
 ),
