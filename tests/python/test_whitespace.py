@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conversation_analytics.contract import EventRecord
-from spec_reference import WHITESPACE, clean_text
+from conversation_analytics.warehouse import loader
+from spec_reference import WHITESPACE, clean_text, parse_metadata
 from test_hostile_input import T0, Warehouse
 
 # Every character of the rule, named for the test ids.
@@ -83,3 +84,61 @@ def test_padded_ids_and_types_stage_trimmed_and_blank_ids_are_missing(
     assert sorted(rejected) == sorted(
         (f"blank-{index}", None, "missing_id") for index in range(len(CHARACTERS))
     )
+
+
+def _load_text_metadata(warehouse: Warehouse, events: list[EventRecord]) -> None:
+    loader.load_events(
+        events, warehouse.target, duckdb_path=warehouse.path, conninfo=warehouse.conninfo,
+        replace=True, metadata_type="text",
+    )  # type: ignore[arg-type]
+
+
+def _stage(warehouse: Warehouse) -> None:
+    warehouse.build(
+        "--select", "conversation_event_types", "+stg_conversation_events",
+        "+conversation_events_rejected", "--full-refresh",
+    )
+
+
+def test_text_metadata_padded_with_whitespace_parses_as_its_trimmed_text(
+    warehouse: Warehouse,
+) -> None:
+    """A text metadata column is trimmed like every text field before it is
+    parsed, as the contract's rule says: metadata wrapped in a no-break space
+    or an ideographic space reads its keys, and two copies whose metadata
+    differs only in that padding, which tie on every ordering key (the
+    metadata's hash is of the trimmed text), stage the same event in either
+    arrival order."""
+    padded = {
+        f"m{index}": f'{character}{{"agent_id": "A{index}", "turn": {index}}}{character * 2}'
+        for index, character in enumerate(CHARACTERS.values())
+    }
+    events = [
+        EventRecord(f"c-{event_id}", "u", "started", T0, text, id=event_id)
+        for event_id, text in padded.items()
+    ]
+    staged_sql = (
+        "select event_id, agent_id, turn, has_invalid_metadata from "
+        + warehouse.relation("staging", "stg_conversation_events")
+    )
+    _load_text_metadata(warehouse, events)
+    _stage(warehouse)
+    staged = {row[0]: row[1:] for row in warehouse.execute(staged_sql)}
+    expected = {}
+    for event_id, text in padded.items():
+        reference = parse_metadata(text)
+        expected[event_id] = (
+            reference.values["agent_id"], reference.values["turn"], reference.is_invalid
+        )
+    assert expected == {f"m{index}": (f"A{index}", index, False) for index in range(len(padded))}
+    assert staged == expected
+
+    # Copies of one id tied on every ordering key, in both arrival orders.
+    plain = '{"agent_id": "plain", "turn": 1}'
+    copies = [plain, "\u00a0" + plain + "\u3000"]
+    for order in (copies, copies[::-1]):
+        _load_text_metadata(
+            warehouse, [EventRecord("c-tie", "u", "started", T0, text, id="tie") for text in order]
+        )
+        _stage(warehouse)
+        assert warehouse.execute(staged_sql) == [("tie", "plain", 1, False)]

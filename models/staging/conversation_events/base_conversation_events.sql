@@ -1,5 +1,16 @@
 {%- set raw_events = source('conversation_events', 'conversation_events') -%}
 {%- set column_types = conversation_analytics.source_column_types(raw_events) -%}
+{#- A json/jsonb column is used as it is. Text metadata is parsed once
+    trimmed, like every text field (clean_text): metadata padded with a
+    no-break space reads its keys, and two copies whose metadata differs
+    only in that padding, which tie on every ordering key (the hash is of
+    the trimmed text), read alike whichever of them is kept. -#}
+{%- set metadata_type = column_types.get('metadata') -%}
+{%- set metadata_is_parsed = (metadata_type or '') | lower in ('json', 'jsonb', 'variant') -%}
+{%- set metadata_json = conversation_analytics.json_column(
+    conversation_analytics.metadata_to_json('metadata', metadata_type) if metadata_is_parsed
+    else conversation_analytics.parse_json_text('metadata_text')
+) -%}
 {#- When the row landed: the ingestion-time column when the raw table has
     one (its time is the warehouse's), else null. -#}
 {%- if 'loaded_at' in column_types -%}
@@ -32,9 +43,9 @@ typed as (
         lower({{ conversation_analytics.clean_text('event_type') }}) as event_type,
         cast(event_type as {{ dbt.type_string() }}) as raw_event_type,
         {{ conversation_analytics.clean_text('metadata') }} as metadata_text,
-        {{ conversation_analytics.json_column(conversation_analytics.metadata_to_json(
-            'metadata', column_types.get('metadata')
-        )) }} as metadata_json,
+        {%- if metadata_is_parsed %}
+        {{ metadata_json }} as metadata_json,
+        {%- endif %}
         {{ conversation_analytics.timestamp_to_utc(
             adapter.quote('timestamp'), column_types.get('timestamp')
         ) }} as event_at,
@@ -47,6 +58,9 @@ validated as (
 
     select
         *,
+        {%- if not metadata_is_parsed %}
+        {{ metadata_json }} as metadata_json,
+        {%- endif %}
         {{ conversation_analytics.event_rejection_reason(latest) }} as rejection_reason
     from typed
 
