@@ -172,19 +172,12 @@ metadata_values as (
     -- Each key's value as text when it has the contract's JSON type
     -- (docs/event-contract.md): "turn": "three" or "agent_id": 42 are null.
     select
-        event_id,
-        conversation_id,
-        user_id,
-        event_type,
         {%- for key in conversation_analytics.metadata_keys() %}
         {{ conversation_analytics.json_typed_value(
             'metadata_fields', metadata_keys, key.name, key.json_type
         ) }} as {{ key.name }},
         {%- endfor %}
-        has_invalid_metadata,
-        event_at,
-        metadata_hash,
-        loaded_at
+        *
     from metadata_checked
 
 ),
