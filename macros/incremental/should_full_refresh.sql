@@ -33,20 +33,22 @@
                 ~ ' undo the change to the keys (docs/extending.md, section 5)'
             ) }}
         {%- endif -%}
+        {#- One line per model and run: dbt asks this several times, while
+            compiling the model and while running it; the line comes from
+            the run (model.compiled), and not for a model's first build. -#}
+        {%- set says = conversation_analytics.definitions_difference() -%}
+        {%- set log_now = model.get('compiled') and not model.get('ca_definitions_logged')
+            and adapter.get_relation(this.database, this.schema, this.identifier) is not none -%}
+        {%- do model.update({'ca_definitions_logged': true}) if log_now -%}
         {%- if is_pinned -%}
             {%- do log(
-                this ~ ': the definition vars or metadata keys differ from its last build,'
-                ~ ' but it is never'
-                ~ ' rebuilt (full_refresh: false), so its stored rows keep the old rules',
+                this ~ ': ' ~ says ~ ', but it is never rebuilt (full_refresh: false),'
+                ~ ' so its stored rows keep the old rules',
                 info=true
-            ) -%}
+            ) if log_now -%}
             {{ return(false) }}
         {%- endif -%}
-        {%- do log(
-            this ~ ': the definition vars or metadata keys differ from its last build,'
-            ~ ' so it is rebuilt in full',
-            info=true
-        ) -%}
+        {%- do log(this ~ ': ' ~ says ~ ', so it is rebuilt in full', info=true) if log_now -%}
         {{ return(true) }}
     {%- endif -%}
     {{ return(configured) }}

@@ -262,11 +262,9 @@ def test_a_host_project_builds_the_package_with_its_overrides(
         f"where model_name = '{REBUILT}'"
     )
     output = host.dbt("build", "--vars", host_vars)
-    rebuilt = (
-        "the definition vars or metadata keys differ from its last build, so it is rebuilt in full"
-    )
-    said = {line.split(" ", 1)[1] for line in output.splitlines() if rebuilt in line}
-    assert [line.endswith(f'."{REBUILT}": {rebuilt}') for line in said] == [True]
+    said = [line for line in output.splitlines() if line.endswith(", so it is rebuilt in full")]
+    assert len(said) == 1
+    assert f'."{REBUILT}": the definitions changed since its last build:' in said[0]
     total = host.query("select count(*) from host_marts.fct_conversations")[0][0]
     assert total > built
     assert total == host.query(

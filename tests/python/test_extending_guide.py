@@ -39,7 +39,7 @@ GUIDE = REPO / "docs" / "extending.md"
 TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
 TIERS = ("free", "pro", "enterprise")
 REBUILT = (
-    "the definition vars or metadata keys differ from its last build, so it is rebuilt in full"
+    "the definitions changed since its last build: the metadata keys, so it is rebuilt in full"
 )
 MARKER = re.compile(
     r"<!-- extending-example (?P<attributes>.*?) -->\n```[a-z]*\n(?P<block>.*?)```",

@@ -266,12 +266,12 @@ def run_retention_scenario(warehouse: Warehouse, reference: Warehouse, scratch: 
     warehouse.dbt("build", vars={**RETENTION, "inactivity_timeout_minutes": 45})
     lines = log.read()
     assert (
-        f'{STAGING}": the definition vars or metadata keys differ from its last build,'
-        " but it is never" in lines
+        f'{STAGING}": the definitions changed since its last build:'
+        " inactivity_timeout_minutes (30, now 45), but it is never rebuilt" in lines
     )
     assert (
-        'int_events_rolled_up_to_conversations": the definition vars or metadata keys differ'
-        " from its last build, so it is rebuilt in full" in lines
+        'int_events_rolled_up_to_conversations": the definitions changed since its last build:'
+        " inactivity_timeout_minutes (30, now 45), so it is rebuilt in full" in lines
     )
     # Every column, the batch numbers included: not a row rewritten.
     assert not mart_io.compare_rows(
