@@ -167,7 +167,7 @@ metadata_checked as (
 
 ),
 
-metadata_values as (
+metadata_values_read as (
 
     -- Each key's value as text when it has the contract's JSON type
     -- (docs/event-contract.md): "turn": "three" or "agent_id": 42 are null.
@@ -207,7 +207,7 @@ metadata_extracted as (
         event_at,
         metadata_hash,
         loaded_at
-    from metadata_values
+    from metadata_values_read
 
 ),
 
